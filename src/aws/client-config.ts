@@ -1,0 +1,43 @@
+// The one factory for AWS SDK client configuration: region, endpoint (AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE>, as the AWS CLI reads them), credentials.
+import type { KeylessEnv } from '../config/env.js';
+import { nonEmpty } from '../config/env.js';
+import type { Credentials } from '../sources/types.js';
+import { KeylessError } from '../errors.js';
+
+export interface ClientConfigOptions {
+  /** service id as in AWS_ENDPOINT_URL_<ID>: STS, IAM, ECR, ECR_PUBLIC, EC2 */
+  service: string;
+  region?: string;
+  credentials?: Credentials | (() => Promise<Credentials>);
+}
+
+export interface AwsClientConfig {
+  region: string;
+  endpoint?: string;
+  credentials?: Credentials | (() => Promise<Credentials>);
+  maxAttempts?: number;
+}
+
+export const DEFAULT_REGION = 'us-east-1';
+
+/** AWS_ENDPOINT_URL_<SERVICE> wins over AWS_ENDPOINT_URL, as in the AWS CLI and SDKs. */
+export function endpointFor(env: KeylessEnv, service: string): string | undefined {
+  const id = service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return nonEmpty(env.vars[`AWS_ENDPOINT_URL_${id}`]) ?? nonEmpty(env.vars.AWS_ENDPOINT_URL);
+}
+
+export function awsClientConfig(env: KeylessEnv, options: ClientConfigOptions): AwsClientConfig {
+  const region = options.region ?? env.awsRegion ?? DEFAULT_REGION;
+  const endpoint = endpointFor(env, options.service);
+  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
+    throw new KeylessError(
+      'CONFIG_INVALID',
+      `endpoint URL "${endpoint}" for ${options.service} is not an http(s) URL. Fix AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_${options.service}.`,
+    );
+  }
+  const config: AwsClientConfig = { region };
+  if (endpoint !== undefined) config.endpoint = endpoint;
+  if (options.credentials !== undefined) config.credentials = options.credentials;
+  return config;
+}

@@ -1,0 +1,4 @@
+// Registers this area's commands. Flags here; bodies imported lazily inside each action.
+import type { Command } from 'commander';
+
+export function registerInfraCommands(_program: Command): void {}

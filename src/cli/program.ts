@@ -1,0 +1,33 @@
+// The command table. Each area registers its commands from its own file in cli/commands/; command
+// bodies are imported lazily inside the actions so `keyless --help` loads no AWS SDK.
+import { Command } from 'commander';
+import { keylessVersion } from './version.js';
+import { registerVaultCommands } from './commands/vault.js';
+import { registerCredentialCommands } from './commands/credentials.js';
+import { registerServeCommands } from './commands/serve.js';
+import { registerDockerCommands } from './commands/docker.js';
+import { registerScanCommands } from './commands/scan.js';
+import { registerEcrCommands } from './commands/ecr.js';
+import { registerSwarmCommands } from './commands/swarm.js';
+import { registerDoctorCommands } from './commands/doctor.js';
+import { registerInfraCommands } from './commands/infra.js';
+
+export function buildProgram(): Command {
+  const program = new Command('keyless')
+    .description('AWS access for Docker containers and developer machines without long-lived keys')
+    .version(keylessVersion(), '-V, --version')
+    .option('--debug', 'print stack traces and debug logs on stderr')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .exitOverride();
+  registerVaultCommands(program);
+  registerCredentialCommands(program);
+  registerServeCommands(program);
+  registerDockerCommands(program);
+  registerScanCommands(program);
+  registerEcrCommands(program);
+  registerSwarmCommands(program);
+  registerDoctorCommands(program);
+  registerInfraCommands(program);
+  return program;
+}

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import { withLock } from './file-lock.js';
+import { tempDir } from '../../test/helpers/tmp.js';
+
+test('writeFileAtomic writes a 0600 file in a 0700 folder and leaves no temp file', async (t) => {
+  const dir = await tempDir(t);
+  const p = join(dir, 'private', 'item');
+  await writeFileAtomic(p, 'one');
+  await writeFileAtomic(p, 'two');
+  assert.equal(await readFile(p, 'utf8'), 'two');
+  assert.equal((await stat(p)).mode & 0o777, 0o600);
+  assert.equal((await stat(join(dir, 'private'))).mode & 0o777, 0o700);
+  assert.deepEqual(await readdir(join(dir, 'private')), ['item']);
+});
+
+test('withLock serialises concurrent writers', async (t) => {
+  const dir = await tempDir(t);
+  const lock = join(dir, 'l.lock');
+  let inside = 0;
+  let maxInside = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, () =>
+      withLock(lock, async () => {
+        inside++;
+        maxInside = Math.max(maxInside, inside);
+        await new Promise((r) => setTimeout(r, 5));
+        inside--;
+      }),
+    ),
+  );
+  assert.equal(maxInside, 1);
+});
