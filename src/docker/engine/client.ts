@@ -1,0 +1,205 @@
+// A thin Docker Engine API client over node:http: finds the daemon as the docker CLI does
+// (DOCKER_HOST unix:// or tcp:// with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), negotiates the API
+// version with /_ping, and turns engine errors into KeylessError. Streams stay streams.
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeylessEnv } from '../../config/env.js';
+import { nonEmpty } from '../../config/env.js';
+import { KeylessError } from '../../errors.js';
+
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+/** The oldest API keyless speaks (Docker 20.10 = 1.41). */
+export const MIN_API_VERSION = '1.41';
+
+export const DockerErrorCode = {
+  UNREACHABLE: 'DOCKER_UNREACHABLE',
+  TOO_OLD: 'DOCKER_TOO_OLD',
+  API: 'DOCKER_API_ERROR',
+  NOT_FOUND: 'DOCKER_NOT_FOUND',
+} as const;
+
+export interface DockerEndpoint {
+  /** for messages: unix:///var/run/docker.sock, tcp://host:2376 */
+  readonly description: string;
+  readonly socketPath?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
+}
+
+export interface RequestParams {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** ms; default 60 s (streams: none) */
+  timeoutMs?: number;
+}
+
+/** Resolves the endpoint from DOCKER_HOST and the TLS variables (contexts: see resolveDockerEndpoint's callers). */
+export function endpointFromEnv(
+  env: KeylessEnv,
+  dockerHost = nonEmpty(env.vars.DOCKER_HOST),
+): DockerEndpoint {
+  const hostValue = dockerHost ?? `unix://${DEFAULT_DOCKER_SOCKET}`;
+  if (hostValue.startsWith('unix://')) {
+    return { description: hostValue, socketPath: hostValue.slice('unix://'.length) };
+  }
+  if (hostValue.startsWith('tcp://') || hostValue.startsWith('https://') || hostValue.startsWith('http://')) {
+    const url = new URL(hostValue.replace(/^tcp:/, 'http:'));
+    const verify = nonEmpty(env.vars.DOCKER_TLS_VERIFY) !== undefined && env.vars.DOCKER_TLS_VERIFY !== '0';
+    const certPath = nonEmpty(env.vars.DOCKER_CERT_PATH) ?? join(env.home, '.docker');
+    const useTls = verify || hostValue.startsWith('https://') || url.port === '2376';
+    const endpoint: DockerEndpoint = {
+      description: hostValue,
+      host: url.hostname,
+      port: Number(url.port || (useTls ? 2376 : 2375)),
+    };
+    if (!useTls) return endpoint;
+    const read = (f: string): Buffer | undefined => {
+      try {
+        return readFileSync(join(certPath, f));
+      } catch {
+        return undefined;
+      }
+    };
+    const tls: NonNullable<DockerEndpoint['tls']> = { rejectUnauthorized: verify };
+    const ca = read('ca.pem');
+    const cert = read('cert.pem');
+    const key = read('key.pem');
+    if (ca) tls.ca = ca;
+    if (cert) tls.cert = cert;
+    if (key) tls.key = key;
+    return { ...endpoint, tls };
+  }
+  throw new KeylessError(
+    'CONFIG_INVALID',
+    `DOCKER_HOST "${hostValue}" is not unix://PATH or tcp://HOST:PORT. Fix or unset DOCKER_HOST.`,
+  );
+}
+
+export class DockerClient {
+  private apiVersion: string | undefined;
+
+  constructor(readonly endpoint: DockerEndpoint) {}
+
+  /** GET /_ping; remembers the engine's API version (capped at what it reports). */
+  async ping(): Promise<string> {
+    const res = await this.raw('GET', '/_ping', {}, false);
+    const body = await readBody(res);
+    if (res.statusCode !== 200) throw this.apiError(res.statusCode ?? 0, body, '/_ping');
+    const version = String(res.headers['api-version'] ?? MIN_API_VERSION);
+    if (compareVersions(version, MIN_API_VERSION) < 0) {
+      throw new KeylessError(
+        DockerErrorCode.TOO_OLD,
+        `the Docker engine at ${this.endpoint.description} speaks API ${version}; keyless needs ${MIN_API_VERSION} (Docker 20.10) or later. Upgrade Docker.`,
+      );
+    }
+    this.apiVersion = version;
+    return version;
+  }
+
+  async version(): Promise<string> {
+    return this.apiVersion ?? (await this.ping());
+  }
+
+  /** A JSON request; throws KeylessError for engine errors (404 → DOCKER_NOT_FOUND). */
+  async json<T>(method: string, path: string, params: RequestParams = {}): Promise<T> {
+    const res = await this.request(method, path, params);
+    const body = await readBody(res);
+    if ((res.statusCode ?? 500) >= 400) throw this.apiError(res.statusCode ?? 500, body, path);
+    if (body.length === 0) return undefined as T;
+    const type = String(res.headers['content-type'] ?? '');
+    return (type.includes('json') ? JSON.parse(body.toString('utf8')) : body.toString('utf8')) as T;
+  }
+
+  /** A streaming request; the caller consumes the response. Non-2xx answers are turned into errors. */
+  async stream(method: string, path: string, params: RequestParams = {}): Promise<IncomingMessage> {
+    const res = await this.request(method, path, { timeoutMs: 0, ...params });
+    if ((res.statusCode ?? 500) >= 400) throw this.apiError(res.statusCode ?? 500, await readBody(res), path);
+    return res;
+  }
+
+  async request(method: string, path: string, params: RequestParams = {}): Promise<IncomingMessage> {
+    const version = await this.version();
+    return this.raw(method, `/v${version}${path}`, params, true);
+  }
+
+  private raw(
+    method: string,
+    path: string,
+    params: RequestParams,
+    versioned: boolean,
+  ): Promise<IncomingMessage> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(params.query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const fullPath = qs.size > 0 ? `${path}?${qs.toString()}` : path;
+    const payload =
+      params.body === undefined
+        ? undefined
+        : Buffer.isBuffer(params.body)
+          ? params.body
+          : Buffer.from(JSON.stringify(params.body));
+    const headers: Record<string, string> = { ...(params.headers ?? {}) };
+    if (payload && !headers['Content-Type']) headers['Content-Type'] = 'application/json';
+    if (payload) headers['Content-Length'] = String(payload.length);
+    const ep = this.endpoint;
+    const options: RequestOptions = { method, path: fullPath, headers };
+    if (ep.socketPath !== undefined) options.socketPath = ep.socketPath;
+    else {
+      options.host = ep.host;
+      options.port = ep.port;
+    }
+    return new Promise((resolve, reject) => {
+      const req = ep.tls ? httpsRequest({ ...options, ...ep.tls }) : httpRequest(options);
+      const timeout = params.timeoutMs ?? 60_000;
+      if (timeout > 0) req.setTimeout(timeout, () => req.destroy(new Error(`timed out after ${timeout} ms`)));
+      req.on('response', resolve);
+      req.on('error', (err) => {
+        reject(
+          new KeylessError(
+            DockerErrorCode.UNREACHABLE,
+            `cannot reach the Docker engine at ${ep.description} (${(err as NodeJS.ErrnoException).code ?? err.message}). ` +
+              'Start dockerd (or Docker Desktop), or point DOCKER_HOST / the docker context at a running engine.',
+            { cause: err },
+          ),
+        );
+      });
+      void versioned;
+      req.end(payload);
+    });
+  }
+
+  private apiError(status: number, body: Buffer, path: string): KeylessError {
+    let message = body.toString('utf8').trim();
+    try {
+      message = (JSON.parse(message) as { message?: string }).message ?? message;
+    } catch {
+      // plain text answer
+    }
+    const code = status === 404 ? DockerErrorCode.NOT_FOUND : DockerErrorCode.API;
+    return new KeylessError(code, `Docker engine: ${message || `HTTP ${status}`} (${path})`, {
+      details: { status, path },
+    });
+  }
+}
+
+export function readBody(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', reject);
+  });
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

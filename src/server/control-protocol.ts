@@ -1,0 +1,30 @@
+// The control socket's API (unix socket, 0600, under $KEYLESS_HOME/server/): how `keyless run`,
+// `compose` and `swarm` register, bind and revoke credential clients. Nothing that registers clients
+// listens on TCP. Issue 3 implements the server and client sides; the shapes are fixed here.
+
+export interface RegisterClientRequest {
+  /** which credentials: a profile, or a role ARN (assumed from the profile, or the default one) */
+  profile?: string;
+  roleArn?: string;
+  /** bind now to this source address; otherwise bind later with bindClient */
+  boundAddress?: string;
+  /** for the audit log */
+  containerId?: string;
+  label?: string;
+}
+
+export interface RegisteredClient {
+  /** unguessable id; appears only in the relative URI */
+  id: string;
+  /** e.g. /v1/creds/<id>: the value for AWS_CONTAINER_CREDENTIALS_RELATIVE_URI */
+  relativeUri: string;
+}
+
+export interface ControlClient {
+  register(request: RegisterClientRequest): Promise<RegisteredClient>;
+  bind(id: string, address: string, containerId?: string): Promise<void>;
+  revoke(id: string): Promise<void>;
+  /** server status: pid, listen addresses, number of clients */
+  status(): Promise<{ pid: number; listen: string[]; clients: number }>;
+  close(): void;
+}
