@@ -26,3 +26,43 @@ export interface SecretStore {
   putSession(cacheKey: string, credentials: Credentials): Promise<void>;
   removeSession(cacheKey: string): Promise<void>;
 }
+
+/**
+ * A key being rotated (`keyless rotate`). In stage "created" the record's key is still the old one and
+ * `other` is the new key, not yet verified; in stage "promoted" the record's key is the new, verified
+ * key and `other` is the old one, still to be deleted at AWS. Either way the record's key works.
+ */
+export interface RotationState {
+  readonly stage: 'created' | 'promoted';
+  readonly other: LongTermKey;
+  readonly startedAt: string;
+}
+
+/** Everything stored for one profile's long-term key. */
+export interface KeyRecord {
+  readonly profile: string;
+  readonly key: LongTermKey;
+  /** ISO 8601 */
+  readonly addedAt: string;
+  readonly rotation?: RotationState;
+}
+
+export interface PutRecordOptions {
+  /** "create" refuses an existing profile with VAULT_PROFILE_EXISTS; default "replace" */
+  mode?: 'create' | 'replace';
+}
+
+/** A problem with one item found while listing: the others are still listed. */
+export interface StoreProblem {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The full store surface (add/list/remove/rotate/import use it); a SecretStore for everyone else. */
+export interface VaultStore extends SecretStore {
+  /** where the items live, for messages: a folder, or the OS keychain service */
+  readonly location: string;
+  getRecord(profile: string): Promise<KeyRecord | undefined>;
+  putRecord(record: KeyRecord, options?: PutRecordOptions): Promise<void>;
+  listRecords(): Promise<{ records: KeyRecord[]; problems: StoreProblem[] }>;
+}

@@ -1,4 +1,47 @@
 // Registers this area's commands. Flags here; bodies imported lazily inside each action.
 import type { Command } from 'commander';
+import { action } from '../action.js';
 
-export function registerVaultCommands(_program: Command): void {}
+const BACKEND_HELP =
+  'vault backend: file (default) or keychain (default from KEYLESS_BACKEND or config.json)';
+
+export function registerVaultCommands(program: Command): void {
+  program
+    .command('add')
+    .description('store the long-term AWS keys of a profile, encrypted (asks for them with hidden input)')
+    .argument('<profile>', 'profile name')
+    .option('--env', 'read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment')
+    .option('--backend <name>', BACKEND_HELP)
+    .option('--force', 'replace the key of a profile that is already stored')
+    .action(
+      action(async (profile: string, opts: { env?: boolean; backend?: string; force?: boolean }) => {
+        const { runAdd } = await import('./vault/add.js');
+        return runAdd(profile, opts);
+      }),
+    );
+
+  program
+    .command('list')
+    .description('list stored profiles (redacted key id, date added, backend); never a secret')
+    .option('--json', 'print JSON')
+    .option('--backend <name>', BACKEND_HELP)
+    .action(
+      action(async (opts: { json?: boolean; backend?: string }) => {
+        const { runList } = await import('./vault/list.js');
+        return runList(opts);
+      }),
+    );
+
+  program
+    .command('remove')
+    .description("delete a profile's stored keys")
+    .argument('<profile>', 'profile name')
+    .option('--yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--backend <name>', BACKEND_HELP)
+    .action(
+      action(async (profile: string, opts: { yes?: boolean; backend?: string }) => {
+        const { runRemove } = await import('./vault/remove.js');
+        return runRemove(profile, opts);
+      }),
+    );
+}
