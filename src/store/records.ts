@@ -10,9 +10,10 @@ export interface KeyPayload {
   secretAccessKey: string;
   addedAt: string;
   rotation?: {
-    stage: 'created' | 'promoted';
-    accessKeyId: string;
-    secretAccessKey: string;
+    stage: 'creating' | 'created' | 'promoted';
+    /** the other key; absent in stage "creating" */
+    accessKeyId?: string;
+    secretAccessKey?: string;
     startedAt: string;
   };
 }
@@ -34,13 +35,17 @@ export function keyPayload(record: KeyRecord): KeyPayload {
     secretAccessKey: record.key.secretAccessKey,
     addedAt: record.addedAt,
   };
-  if (record.rotation !== undefined) {
-    p.rotation = {
-      stage: record.rotation.stage,
-      accessKeyId: record.rotation.other.accessKeyId,
-      secretAccessKey: record.rotation.other.secretAccessKey,
-      startedAt: record.rotation.startedAt,
-    };
+  const r = record.rotation;
+  if (r !== undefined) {
+    p.rotation =
+      r.stage === 'creating'
+        ? { stage: r.stage, startedAt: r.startedAt }
+        : {
+            stage: r.stage,
+            accessKeyId: r.other.accessKeyId,
+            secretAccessKey: r.other.secretAccessKey,
+            startedAt: r.startedAt,
+          };
   }
   return p;
 }
@@ -57,11 +62,19 @@ export function parseKeyPayload(raw: unknown): KeyRecord | undefined {
   const key: LongTermKey = { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey };
   const r = p.rotation;
   if (r === undefined) return { profile: p.profile, key, addedAt: p.addedAt };
+  if (!isStr(r.startedAt)) return undefined;
+  if (r.stage === 'creating') {
+    return {
+      profile: p.profile,
+      key,
+      addedAt: p.addedAt,
+      rotation: { stage: 'creating', startedAt: r.startedAt },
+    };
+  }
   if (
     (r.stage !== 'created' && r.stage !== 'promoted') ||
     !isStr(r.accessKeyId) ||
-    !isStr(r.secretAccessKey) ||
-    !isStr(r.startedAt)
+    !isStr(r.secretAccessKey)
   ) {
     return undefined;
   }

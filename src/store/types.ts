@@ -28,15 +28,16 @@ export interface SecretStore {
 }
 
 /**
- * A key being rotated (`keyless rotate`). In stage "created" the record's key is still the old one and
- * `other` is the new key, not yet verified; in stage "promoted" the record's key is the new, verified
- * key and `other` is the old one, still to be deleted at AWS. Either way the record's key works.
+ * A rotation in progress (`keyless rotate`), saved before each step so a killed rotate can finish:
+ * - "creating": CreateAccessKey is about to be called; a key created after startedAt that the vault
+ *   does not know is this rotation's orphan.
+ * - "created": `other` is the new key, not yet verified; the record's key is still the old one.
+ * - "promoted": the record's key is the new, verified key; `other` is the old one, still to be deleted.
+ * In every stage the record's key is one that works.
  */
-export interface RotationState {
-  readonly stage: 'created' | 'promoted';
-  readonly other: LongTermKey;
-  readonly startedAt: string;
-}
+export type RotationState =
+  | { readonly stage: 'creating'; readonly startedAt: string }
+  | { readonly stage: 'created' | 'promoted'; readonly other: LongTermKey; readonly startedAt: string };
 
 /** Everything stored for one profile's long-term key. */
 export interface KeyRecord {

@@ -44,4 +44,16 @@ export function registerVaultCommands(program: Command): void {
         return runRemove(profile, opts);
       }),
     );
+
+  program
+    .command('rotate')
+    .description("replace a profile's access key: create a new one at IAM, verify it, delete the old one")
+    .argument('<profile>', 'profile name')
+    .option('--backend <name>', BACKEND_HELP)
+    .action(
+      action(async (profile: string, opts: { backend?: string }) => {
+        const { runRotate } = await import('./vault/rotate.js');
+        return runRotate(profile, opts);
+      }),
+    );
 }

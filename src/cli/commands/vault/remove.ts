@@ -28,9 +28,10 @@ export async function runRemove(
       return 1;
     }
   }
-  if (record.rotation?.stage === 'promoted') {
+  if (record.rotation !== undefined) {
     output.warn(
-      `a rotation of ${profile} did not finish: its old access key may still exist at AWS; delete it in IAM.`,
+      `a rotation of ${profile} did not finish: another access key of this IAM user may still exist at AWS. ` +
+        'List them with `aws iam list-access-keys` and delete the one you do not use.',
     );
   }
   if (!(await store.removeKey(profile))) throw notFound(profile, store.location);
