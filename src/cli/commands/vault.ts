@@ -56,4 +56,19 @@ export function registerVaultCommands(program: Command): void {
         return runRotate(profile, opts);
       }),
     );
+
+  const imp = program.command('import').description('import keys from another tool');
+  imp
+    .command('aws-vault')
+    .description("import long-term keys from aws-vault's file backend (~/.awsvault/keys)")
+    .option('--dir <folder>', 'aws-vault key folder (default AWS_VAULT_FILE_DIR, then ~/.awsvault/keys)')
+    .option('--profile <name...>', 'import only these profiles')
+    .option('--force', 'replace profiles that are already stored')
+    .option('--backend <name>', BACKEND_HELP)
+    .action(
+      action(async (opts: { dir?: string; profile?: string[]; force?: boolean; backend?: string }) => {
+        const { runImportAwsVault } = await import('./vault/import-aws-vault.js');
+        return runImportAwsVault(opts);
+      }),
+    );
 }
