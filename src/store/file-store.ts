@@ -8,6 +8,7 @@ import { KeylessError, isKeylessError } from '../errors.js';
 import type { Credentials } from '../sources/types.js';
 import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-file.js';
 import { withLock } from '../util/file-lock.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { DEFAULT_SCRYPT, itemFileName, randomSalt } from './crypto.js';
 import { corrupt, decodeEnvelope, type EnvelopeHeader, type ItemKind } from './envelope.js';
 import { VaultErrorCode } from './errors.js';
@@ -32,6 +33,8 @@ export interface FileStoreOptions {
   passphrase: PassphraseProvider;
   /** how long a writer waits for another (default 30 s) */
   lockTimeoutMs?: number;
+  /** for session expiry (default the system clock) */
+  clock?: Clock;
 }
 
 const ITEM_NAME = /^[0-9a-f]{40}$/;
@@ -129,8 +132,10 @@ export class FileStore implements VaultStore {
     }
   }
 
+  /** Also drops expired and damaged session items, so the cache does not grow without end. */
   async putSession(cacheKey: string, credentials: Credentials): Promise<void> {
     await this.#write(this.#o.sessionsDir, 'session', cacheKey, sessionPayload(cacheKey, credentials), false);
+    await this.#locked(() => this.#purgeSessions());
   }
 
   async removeSession(cacheKey: string): Promise<void> {
@@ -166,6 +171,26 @@ export class FileStore implements VaultStore {
         throw unreadable(dir, err);
       }
     });
+  }
+
+  async #purgeSessions(): Promise<void> {
+    const now = (this.#o.clock ?? systemClock).now();
+    const pass = await this.#pass(false);
+    for (const name of await this.#itemNames(this.#o.sessionsDir)) {
+      const path = join(this.#o.sessionsDir, name);
+      const bytes = await this.#readItem(path);
+      if (bytes === undefined) continue;
+      let stale: boolean;
+      try {
+        const opened = await openItem(pass, bytes, path, this.#o.vaultDir);
+        const expiration = (opened.payload as { expiration?: unknown } | null)?.expiration;
+        stale = typeof expiration === 'string' && Date.parse(expiration) <= now;
+      } catch (err) {
+        // an item under another passphrase is left alone; a damaged one is only a lost cache entry
+        stale = isKeylessError(err) && ITEM_ERRORS.has(err.code);
+      }
+      if (stale) await rm(path, { force: true });
+    }
   }
 
   async #openKey(bytes: Buffer, path: string): Promise<KeyRecord> {

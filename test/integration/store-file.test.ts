@@ -184,6 +184,27 @@ describe('FileStore', () => {
     assert.deepEqual(await itemFiles(join(home, 'sessions')), []);
   });
 
+  test('putSession drops expired and damaged sessions but keeps live ones and every key', async (t) => {
+    const { home, store } = await makeStore(t);
+    await store.putRecord(record('dev'));
+    const session = (ms: number) => ({
+      accessKeyId: fakeAccessKeyId('ASIA'),
+      secretAccessKey: fakeSecretAccessKey(),
+      sessionToken: 't',
+      expiration: new Date(Date.now() + ms),
+    });
+    await store.putSession('damaged', session(3600_000));
+    const [damaged] = await itemFiles(join(home, 'sessions'));
+    await truncate(damaged as string, 20);
+    await store.putSession('expired', session(-1000));
+    const live = session(3600_000);
+    await store.putSession('live', live);
+    assert.equal((await itemFiles(join(home, 'sessions'))).length, 1, 'only the live session is left');
+    assert.deepEqual(await store.getSession('live'), live);
+    assert.equal(await store.getSession('expired'), undefined);
+    assert.ok(await store.getKey('dev'));
+  });
+
   test('a temp file left by a killed writer is cleaned up by the next write and never listed', async (t) => {
     const { home, store } = await makeStore(t);
     await store.putRecord(record('dev'));
