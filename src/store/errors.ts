@@ -17,6 +17,8 @@ export const VaultErrorCode = {
   /** no passphrase source is available (no KEYLESS_PASSPHRASE, no command, no terminal) */
   PASSPHRASE_REQUIRED: 'VAULT_PASSPHRASE_REQUIRED',
   PASSPHRASE_COMMAND_FAILED: 'VAULT_PASSPHRASE_COMMAND_FAILED',
+  /** the new passphrase and its repetition differ */
+  PASSPHRASE_MISMATCH: 'VAULT_PASSPHRASE_MISMATCH',
   KEYCHAIN_UNAVAILABLE: 'VAULT_KEYCHAIN_UNAVAILABLE',
   /** an access key id or secret that cannot be an AWS long-term key */
   INVALID_KEY: 'VAULT_INVALID_KEY',

@@ -64,7 +64,7 @@ describe('passphrase sources', () => {
       isTTY: true,
       prompt: async () => answers.shift() ?? '',
     });
-    assert.equal(await codeOf(p({ vaultDir: '/v', creating: true })), 'VAULT_BAD_PASSPHRASE');
+    assert.equal(await codeOf(p({ vaultDir: '/v', creating: true })), 'VAULT_PASSPHRASE_MISMATCH');
     const same = ['same', 'same'];
     const q = passphraseProvider({
       ...base,

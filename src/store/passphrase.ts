@@ -43,7 +43,7 @@ export function passphraseProvider(options: PassphraseSourceOptions): Passphrase
         const again = await options.prompt('Repeat the passphrase:');
         if (!timingSafeEqualString(first, again)) {
           throw new KeylessError(
-            VaultErrorCode.BAD_PASSPHRASE,
+            VaultErrorCode.PASSPHRASE_MISMATCH,
             'the two passphrases differ; nothing was stored. Try again.',
           );
         }

@@ -74,7 +74,8 @@ export async function rotateKey(
 
   if (record.rotation === undefined || record.rotation.stage === 'creating') {
     const startedAt = record.rotation?.startedAt ?? now().toISOString();
-    const identity = await step('check the current key', () => api.whoAmI(record!.key));
+    const current = record.key;
+    const identity = await step('check the current key', () => api.whoAmI(current));
     if (record.rotation?.stage === 'creating') await removeOrphans(api, record, startedAt, log);
     else record = await save({ ...record, rotation: { stage: 'creating', startedAt } });
     log(

@@ -68,7 +68,7 @@ describe('vault durability', () => {
       const [profile, id, digest] = line.split(' ') as [string, string, string];
       byProfile.set(profile, [...(byProfile.get(profile) ?? []), `${id} ${digest}`]);
     }
-    assert.ok(announced.length > 40, `enough writes happened (${announced.length})`);
+    assert.ok(announced.length >= 40, `enough writes happened (${announced.length})`);
     const { records, problems } = await storeAt(home).listRecords();
     assert.deepEqual(problems, []);
     assert.equal(records.length, byProfile.size);
