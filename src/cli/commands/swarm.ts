@@ -7,7 +7,115 @@ export function registerSwarmCommands(program: Command): void {
   const swarm = program
     .command('swarm')
     .description('role credentials for Docker Swarm services: a per-node agent, or rotated Swarm secrets');
+  registerAgentCommands(swarm);
   registerSecretCommands(swarm);
+}
+
+function registerAgentCommands(swarm: Command): void {
+  const agent = swarm
+    .command('agent')
+    .description(
+      "serve the ECS credentials endpoint (169.254.170.2:80) to the Swarm tasks on this node, each with its service's role",
+    )
+    .option(
+      '--session-duration <seconds>',
+      'session duration (AWS minimum 900; shorter is accepted with a warning)',
+      '3600',
+    )
+    .option(
+      '--refresh-before <seconds>',
+      'refresh this long before expiry (never more than half the duration)',
+      '1800',
+    )
+    .option(
+      '--source-profile <profile>',
+      "the agent's own source: a keyless / ~/.aws/config profile (role ARNs are assumed from it)",
+    )
+    .option('--listen <host:port>', 'address to serve', '169.254.170.2:80')
+    .addHelpText(
+      'after',
+      '\nServices opt in with `keyless swarm attach SERVICE --profile P | --role-arn ARN`.\n' +
+        'Example:\n  keyless swarm agent --source-profile node-base\n  keyless swarm agent install --image REGISTRY/keyless:VERSION --source-profile node-base',
+    )
+    .action(
+      action(async (opts: AgentOptions) => {
+        const { runAgent } = await import('./swarm/agent.js');
+        return runAgent(opts);
+      }),
+    );
+  agent
+    .command('install')
+    .description(
+      'create the agent as a global Swarm service: host network, the Docker socket, NET_ADMIN to add the address',
+    )
+    .requiredOption(
+      '--image <ref>',
+      'an image with keyless installed (pushed to a registry every node can pull from)',
+    )
+    .option('--source-profile <profile>', "the agent's source profile on each node")
+    .option('--session-duration <seconds>', 'session duration', '3600')
+    .option('--refresh-before <seconds>', 'refresh this long before expiry', '1800')
+    .option(
+      '--secret <name...>',
+      'Swarm secrets the agent needs to reach its source (e.g. a Vault token), mounted at /run/secrets/NAME',
+    )
+    .option('--name <name>', 'service name', 'keyless-agent')
+    .action(
+      action(async (opts: AgentInstallOptions) => {
+        const { runAgentInstall } = await import('./swarm/agent.js');
+        return runAgentInstall(opts);
+      }),
+    );
+  swarm
+    .command('attach')
+    .description(
+      'give SERVICE a role through the agent: the role label and a credentials URI, in one service update',
+    )
+    .argument('<service>', 'service name or id')
+    .option('--profile <profile>', 'profile the agent mints credentials from')
+    .option('--role-arn <arn>', 'role the agent assumes for this service')
+    .option(
+      '--region <region>',
+      'AWS_REGION / AWS_DEFAULT_REGION for the tasks (kept if the service sets its own)',
+    )
+    .action(
+      action(async (service: string, opts: AttachCliOptions) => {
+        const { runAttach } = await import('./swarm/agent.js');
+        return runAttach(service, opts);
+      }),
+    );
+  swarm
+    .command('detach')
+    .description('take the keyless role label and credentials URI out of SERVICE')
+    .argument('<service>', 'service name or id')
+    .action(
+      action(async (service: string) => {
+        const { runDetach } = await import('./swarm/agent.js');
+        return runDetach(service);
+      }),
+    );
+}
+
+export interface AgentOptions {
+  sessionDuration: string;
+  refreshBefore: string;
+  sourceProfile?: string;
+  listen: string;
+}
+
+export interface AgentInstallOptions {
+  image: string;
+  sourceProfile?: string;
+  sessionDuration: string;
+  refreshBefore: string;
+  secret?: string[];
+  name: string;
+}
+
+export interface AttachCliOptions {
+  profile?: string;
+  roleArn?: string;
+  region?: string;
 }
 
 function registerSecretCommands(swarm: Command): void {
