@@ -1,4 +1,198 @@
-// Registers this area's commands. Flags here; bodies imported lazily inside each action.
+// Registers `keyless swarm ...`. Bodies are imported lazily inside each action.
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { action } from '../action.js';
 
-export function registerSwarmCommands(_program: Command): void {}
+export function registerSwarmCommands(program: Command): void {
+  const swarm = program
+    .command('swarm')
+    .description('role credentials for Docker Swarm services: a per-node agent, or rotated Swarm secrets');
+  registerAgentCommands(swarm);
+  registerSecretCommands(swarm);
+}
+
+function registerAgentCommands(swarm: Command): void {
+  const agent = swarm
+    .command('agent')
+    .description(
+      "serve the ECS credentials endpoint (169.254.170.2:80) to the Swarm tasks on this node, each with its service's role",
+    )
+    .option(
+      '--session-duration <seconds>',
+      'session duration (AWS minimum 900; shorter is accepted with a warning)',
+      '3600',
+    )
+    .option(
+      '--refresh-before <seconds>',
+      'refresh this long before expiry (never more than half the duration)',
+      '1800',
+    )
+    .option(
+      '--source-profile <profile>',
+      "the agent's own source: a keyless / ~/.aws/config profile (role ARNs are assumed from it)",
+    )
+    .option('--listen <host:port>', 'address to serve', '169.254.170.2:80')
+    .addHelpText(
+      'after',
+      '\nServices opt in with `keyless swarm attach SERVICE --profile P | --role-arn ARN`.\n' +
+        'Example:\n  keyless swarm agent --source-profile node-base\n  keyless swarm agent install --image REGISTRY/keyless:VERSION --source-profile node-base',
+    )
+    .action(
+      action(async (opts: AgentOptions) => {
+        const { runAgent } = await import('./swarm/agent.js');
+        return runAgent(opts);
+      }),
+    );
+  agent
+    .command('install')
+    .description(
+      'create the agent as a global Swarm service: host network, the Docker socket, NET_ADMIN to add the address',
+    )
+    .requiredOption(
+      '--image <ref>',
+      'an image with keyless installed (pushed to a registry every node can pull from)',
+    )
+    .option('--source-profile <profile>', "the agent's source profile on each node")
+    .option('--session-duration <seconds>', 'session duration', '3600')
+    .option('--refresh-before <seconds>', 'refresh this long before expiry', '1800')
+    .option(
+      '--secret <name...>',
+      'Swarm secrets the agent needs to reach its source (e.g. a Vault token), mounted at /run/secrets/NAME',
+    )
+    .option('--name <name>', 'service name', 'keyless-agent')
+    .action(
+      action(async (opts: AgentInstallOptions) => {
+        const { runAgentInstall } = await import('./swarm/agent.js');
+        return runAgentInstall(opts);
+      }),
+    );
+  swarm
+    .command('attach')
+    .description(
+      'give SERVICE a role through the agent: the role label and a credentials URI, in one service update',
+    )
+    .argument('<service>', 'service name or id')
+    .option('--profile <profile>', 'profile the agent mints credentials from')
+    .option('--role-arn <arn>', 'role the agent assumes for this service')
+    .option(
+      '--region <region>',
+      'AWS_REGION / AWS_DEFAULT_REGION for the tasks (kept if the service sets its own)',
+    )
+    .action(
+      action(async (service: string, opts: AttachCliOptions) => {
+        const { runAttach } = await import('./swarm/agent.js');
+        return runAttach(service, opts);
+      }),
+    );
+  swarm
+    .command('detach')
+    .description('take the keyless role label and credentials URI out of SERVICE')
+    .argument('<service>', 'service name or id')
+    .action(
+      action(async (service: string) => {
+        const { runDetach } = await import('./swarm/agent.js');
+        return runDetach(service);
+      }),
+    );
+}
+
+export interface AgentOptions {
+  sessionDuration: string;
+  refreshBefore: string;
+  sourceProfile?: string;
+  listen: string;
+}
+
+export interface AgentInstallOptions {
+  image: string;
+  sourceProfile?: string;
+  sessionDuration: string;
+  refreshBefore: string;
+  secret?: string[];
+  name: string;
+}
+
+export interface AttachCliOptions {
+  profile?: string;
+  roleArn?: string;
+  region?: string;
+}
+
+function registerSecretCommands(swarm: Command): void {
+  const secret = swarm
+    .command('secret')
+    .description(
+      'short-lived credentials as a rotated Swarm secret (every rotation replaces the tasks; prefer the agent for long-running services)',
+    );
+  secret
+    .command('add')
+    .description(
+      'store short-lived credentials as a Swarm secret, mount it in SERVICE and point AWS_SHARED_CREDENTIALS_FILE at it',
+    )
+    .argument('<service>', 'service name or id')
+    .option('--profile <profile>', 'keyless / ~/.aws/config profile to mint credentials from')
+    .option('--role-arn <arn>', 'role to assume (on top of --profile, or of the default profile)')
+    .option('--duration <seconds>', 'session duration in seconds', '3600')
+    .option(
+      '--region <region>',
+      'set AWS_REGION / AWS_DEFAULT_REGION in the service (default: the profile region)',
+    )
+    .addOption(new Option('--mode <octal>', 'file mode of the credentials file inside tasks').default('0444'))
+    .addHelpText(
+      'after',
+      '\nExample:\n  keyless swarm secret add api --profile prod\n  keyless swarm secret rotate --once     # from cron',
+    )
+    .action(
+      action(async (service: string, opts: SecretAddOptions) => {
+        const { runSecretAdd } = await import('./swarm/secret.js');
+        return runSecretAdd(service, opts);
+      }),
+    );
+  secret
+    .command('rotate')
+    .description(
+      'rotate the keyless secrets of SERVICE... (default: every service that has one) before they expire',
+    )
+    .argument('[services...]', 'service names or ids')
+    .option(
+      '--once',
+      'rotate what is due and exit (for cron); without it, keep running and rotate as they come due',
+    )
+    .option('--now', 'rotate regardless of expiry')
+    .option(
+      '--refresh-before <seconds>',
+      'rotate when less than this is left (default: half the session duration)',
+    )
+    .action(
+      action(async (services: string[], opts: SecretRotateOptions) => {
+        const { runSecretRotate } = await import('./swarm/secret.js');
+        return runSecretRotate(services, opts);
+      }),
+    );
+  secret
+    .command('remove')
+    .description(
+      'take away everything keyless added to SERVICE (secret, env, labels) and delete its keyless secrets',
+    )
+    .argument('<service>', 'service name or id')
+    .action(
+      action(async (service: string) => {
+        const { runSecretRemove } = await import('./swarm/secret.js');
+        return runSecretRemove(service);
+      }),
+    );
+}
+
+export interface SecretAddOptions {
+  profile?: string;
+  roleArn?: string;
+  duration: string;
+  region?: string;
+  mode: string;
+}
+
+export interface SecretRotateOptions {
+  once?: boolean;
+  now?: boolean;
+  refreshBefore?: string;
+}

@@ -1,0 +1,127 @@
+// Bodies of `keyless swarm agent`, `agent install`, `attach`, `detach`.
+import { loadEnv } from '../../../config/env.js';
+import { usageError } from '../../../errors.js';
+import { dockerClientFromEnv } from '../../../docker/engine/index.js';
+import { startSwarmAgent, effectiveRefreshBefore } from '../../../docker/swarm/agent.js';
+import { ensureLinkLocalAddress } from '../../../docker/swarm/link-local-address.js';
+import { attachService, detachService } from '../../../docker/swarm/attach.js';
+import { agentServiceSpec } from '../../../docker/swarm/agent-install.js';
+import { createCredentialSource } from '../../../sources/index.js';
+import type { CredentialSource } from '../../../sources/types.js';
+import { output } from '../../output.js';
+import type { ExitCode } from '../../action.js';
+import type { AgentInstallOptions, AgentOptions, AttachCliOptions } from '../swarm.js';
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw usageError(`${flag} must be a positive whole number of seconds, got "${value}".`);
+  return n;
+}
+
+function hostPort(value: string): { host: string; port: number } {
+  const m = /^([^:]+):(\d{1,5})$/.exec(value);
+  if (!m) throw usageError(`--listen must be HOST:PORT, got "${value}".`);
+  return { host: m[1] as string, port: Number(m[2]) };
+}
+
+export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
+  const duration = seconds(opts.sessionDuration, '--session-duration');
+  const refreshBefore = seconds(opts.refreshBefore, '--refresh-before');
+  if (duration < 900)
+    output.warn(
+      `session duration ${duration} s is under AWS's 900-second floor: real STS refuses it (emulators may not).`,
+    );
+  const effective = effectiveRefreshBefore(duration, refreshBefore);
+  if (effective !== refreshBefore)
+    output.warn(`--refresh-before capped at half the duration: ${effective} s.`);
+  const env = loadEnv();
+  const listen = hostPort(opts.listen);
+  const removeAddress = await ensureLinkLocalAddress(listen.host);
+  const agent = await startSwarmAgent({
+    client: dockerClientFromEnv(env),
+    listen,
+    sessionDurationSeconds: duration,
+    refreshBeforeSeconds: refreshBefore,
+    log: (line) => output.info(line),
+    sourceFor: (key, durationSeconds) => {
+      let source: CredentialSource | undefined;
+      return async () => {
+        source ??= await createCredentialSource(
+          {
+            ...((key.profile ?? opts.sourceProfile) ? { profile: key.profile ?? opts.sourceProfile } : {}),
+            ...(key.roleArn ? { roleArn: key.roleArn } : {}),
+            durationSeconds,
+          },
+          { env },
+        );
+        return source();
+      };
+    },
+  }).catch(async (err: unknown) => {
+    await removeAddress();
+    throw err;
+  });
+  output.info(
+    `keyless swarm agent serving http://${agent.address}/v1/creds/… to attached services' tasks on this node`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await agent.close();
+  await removeAddress();
+  return 0;
+}
+
+export async function runAgentInstall(opts: AgentInstallOptions): Promise<ExitCode> {
+  const env = loadEnv();
+  const client = dockerClientFromEnv(env);
+  const spec = agentServiceSpec({
+    name: opts.name,
+    image: opts.image,
+    sessionDuration: seconds(opts.sessionDuration, '--session-duration'),
+    refreshBefore: seconds(opts.refreshBefore, '--refresh-before'),
+    ...(opts.sourceProfile ? { sourceProfile: opts.sourceProfile } : {}),
+    secrets: opts.secret ?? [],
+  });
+  const secretIds = new Map<string, string>();
+  for (const name of opts.secret ?? []) {
+    const found = await client.json<{ ID: string; Spec: { Name: string } }[]>('GET', '/secrets', {
+      query: { filters: JSON.stringify({ name: [name] }) },
+    });
+    const s = found.find((x) => x.Spec.Name === name);
+    if (!s)
+      throw usageError(
+        `Swarm secret "${name}" does not exist. Create it first: printf %s "$TOKEN" | docker secret create ${name} -`,
+      );
+    secretIds.set(name, s.ID);
+  }
+  for (const ref of spec.TaskTemplate.ContainerSpec.Secrets ?? [])
+    ref.SecretID = secretIds.get(ref.SecretName) ?? '';
+  const r = await client.json<{ ID: string }>('POST', '/services/create', { body: spec });
+  output.data(`created global service ${opts.name} (${r.ID})`);
+  return 0;
+}
+
+export async function runAttach(service: string, opts: AttachCliOptions): Promise<ExitCode> {
+  if (!opts.profile && !opts.roleArn)
+    throw usageError('say which role: --profile PROFILE or --role-arn ARN.');
+  const env = loadEnv();
+  const region = opts.region ?? env.awsRegion;
+  const name = await attachService(dockerClientFromEnv(env), service, {
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...(opts.roleArn ? { roleArn: opts.roleArn } : {}),
+    ...(region ? { region } : {}),
+  });
+  output.data(
+    `${name}: attached (${opts.roleArn ?? opts.profile}); its tasks are being replaced to pick up the URI`,
+  );
+  return 0;
+}
+
+export async function runDetach(service: string): Promise<ExitCode> {
+  const changed = await detachService(dockerClientFromEnv(loadEnv()), service);
+  output.data(changed ? `${service}: detached` : `${service}: was not attached`);
+  return 0;
+}
