@@ -5,7 +5,6 @@ import type { KeylessEnv } from '../config/env.js';
 import type { SecretStore } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { CredentialSource } from './types.js';
-import { KeylessError } from '../errors.js';
 
 export type { Credentials, CredentialSource } from './types.js';
 
@@ -31,17 +30,76 @@ export interface CredentialRequest {
   durationSeconds?: number;
 }
 
+export interface SourceOptions {
+  /** an MFA code given up front (--mfa-token) */
+  mfaToken?: string;
+  /** a cached session is reused only while it has at least this long left (default 15 min) */
+  minValidityMs?: number;
+}
+
+/** A source that may hold leases to release when done (HashiCorp Vault). */
+export type DisposableSource = CredentialSource & {
+  dispose(): Promise<void>;
+  region?: string;
+  warnings: string[];
+};
+
 /**
  * A source of short-lived credentials for a profile or role. Long-term keys are only ever used to call
- * STS; what the source returns always carries a session token and an expiration.
+ * STS; what the source returns carries a session token and an expiration (Vault iam_user keys aside,
+ * bounded by their lease). Each call returns cached credentials while they have enough time left.
  * Throws KeylessError (SOURCE_*) for a missing profile, MFA needed without a terminal, STS failures.
  */
 export async function createCredentialSource(
   request: CredentialRequest,
-  _context: SourceContext,
-): Promise<CredentialSource> {
-  throw new KeylessError(
-    'INTERNAL',
-    `credential sources are not implemented yet (profile ${request.profile ?? '?'})`,
-  );
+  context: SourceContext & SourceOptions,
+): Promise<DisposableSource> {
+  const { readProfileFiles } = await import('./read-profile-files.js');
+  const { planProfile } = await import('./plan.js');
+  const { runPlan } = await import('./run-plan.js');
+  const { stsCalls } = await import('./sts.js');
+  const env = context.env;
+  const profile = request.profile ?? env.awsProfile ?? 'default';
+  const files = await readProfileFiles(env);
+  const plan = planProfile(files, profile);
+  const region = plan.region ?? env.awsRegion;
+  let storePromise: Promise<SecretStore> | undefined;
+  const store = (): Promise<SecretStore> => {
+    if (context.store) return Promise.resolve(context.store);
+    storePromise ??= import('../store/index.js').then((m) => m.openStore(env));
+    return storePromise;
+  };
+  const disposers: (() => Promise<void>)[] = [];
+  let mfa = context.mfa;
+  if (context.mfaToken !== undefined) {
+    const token = context.mfaToken;
+    mfa = async () => token;
+  }
+  const source = async () =>
+    runPlan(
+      plan,
+      {
+        env,
+        store,
+        sts: stsCalls(env, region),
+        ...(mfa ? { mfa } : {}),
+        ...(context.clock ? { clock: context.clock } : {}),
+        ...(context.log ? { log: context.log } : {}),
+        ...(context.minValidityMs !== undefined ? { minValidityMs: context.minValidityMs } : {}),
+        onDispose: (d) => disposers.push(d),
+      },
+      {
+        ...(request.roleArn ? { roleArn: request.roleArn } : {}),
+        ...(request.roleSessionName ? { roleSessionName: request.roleSessionName } : {}),
+        ...(request.durationSeconds ? { durationSeconds: request.durationSeconds } : {}),
+      },
+    );
+  return Object.assign(source, {
+    ...(region ? { region } : {}),
+    warnings: plan.warnings,
+    dispose: async () => {
+      const all = disposers.splice(0);
+      for (const d of all) await d();
+    },
+  });
 }

@@ -1,4 +1,60 @@
-// Registers this area's commands. Flags here; bodies imported lazily inside each action.
+// Registers `keyless exec` and `keyless export`. Bodies are imported lazily.
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { action } from '../action.js';
 
-export function registerCredentialCommands(_program: Command): void {}
+export interface CredentialFlags {
+  roleArn?: string;
+  mfaToken?: string;
+  duration?: string;
+}
+
+export function registerCredentialCommands(program: Command): void {
+  program
+    .command('exec')
+    .description('run a host command with short-lived credentials of PROFILE (never the long-term key)')
+    .argument('<profile>', 'profile in ~/.aws/config or the keyless vault')
+    .argument('[command...]', 'the command and its arguments, after --')
+    .option('--role-arn <arn>', 'assume this role on top of the profile')
+    .option(
+      '--mfa-token <code>',
+      'MFA code (otherwise asked on the terminal when the profile has mfa_serial)',
+    )
+    .option('--duration <seconds>', 'session duration (900-43200)')
+    .addHelpText(
+      'after',
+      '\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION and\n' +
+        'AWS_CREDENTIAL_EXPIRATION; removes AWS_PROFILE and other credential variables. Exit status is the\n' +
+        "command's (128+N when it dies of signal N). HashiCorp Vault leases are revoked when it ends.\n\n" +
+        'Example:\n  keyless exec dev -- aws sts get-caller-identity',
+    )
+    .action(
+      action(async (profile: string, command: string[], flags: CredentialFlags) => {
+        const { runExec } = await import('./credentials/exec.js');
+        return runExec(profile, command, flags);
+      }),
+    );
+  program
+    .command('export')
+    .description('print short-lived credentials of PROFILE (env lines, JSON, or credential_process JSON)')
+    .argument('<profile>', 'profile in ~/.aws/config or the keyless vault')
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['env', 'json', 'credential-process'])
+        .default('env'),
+    )
+    .option('--role-arn <arn>', 'assume this role on top of the profile')
+    .option('--mfa-token <code>', 'MFA code')
+    .option('--duration <seconds>', 'session duration (900-43200)')
+    .addHelpText(
+      'after',
+      '\nIn ~/.aws/config:\n  [profile app]\n  credential_process = keyless export dev --format credential-process\n\n' +
+        'Secrets go to stdout only. Vault leases are not revoked by export (the consumer holds the credentials).',
+    )
+    .action(
+      action(async (profile: string, flags: CredentialFlags & { format: string }) => {
+        const { runExport } = await import('./credentials/export.js');
+        return runExport(profile, flags);
+      }),
+    );
+}

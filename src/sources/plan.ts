@@ -1,0 +1,218 @@
+// Profile name → the ordered steps that produce its credentials, each with the reason it was chosen
+// (pure; no file, network or clock). The same plan feeds --debug logs.
+//
+// Choice (documented in the README): long-term keys are only ever used to call STS. A plain profile
+// gets GetSessionToken (with MFA when mfa_serial is set). A role profile is AssumeRole signed directly
+// with its source's credentials, MFA passed to AssumeRole: one STS call instead of aws-vault's
+// GetSessionToken-then-AssumeRole, and the session is still cached so MFA is asked once per session.
+import { KeylessError } from '../errors.js';
+import { SourceErrorCode } from './errors.js';
+import type { ProfileFiles, ProfileSettings } from './profile-file.js';
+
+export type BaseStep =
+  | { kind: 'long-term'; profile: string; plaintext?: { accessKeyId: string; secretAccessKey: string } }
+  | {
+      kind: 'static-session';
+      profile: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken: string;
+    }
+  | { kind: 'process'; profile: string; command: string }
+  | { kind: 'sso'; profile: string }
+  | { kind: 'vault'; profile: string; path: string; roleArn?: string; ttl?: string };
+
+export interface RoleStep {
+  kind: 'assume-role';
+  profile: string;
+  roleArn: string;
+  externalId?: string;
+  roleSessionName?: string;
+  durationSeconds?: number;
+  mfaSerial?: string;
+}
+
+export interface SourcePlan {
+  profile: string;
+  region?: string;
+  base: BaseStep;
+  /** GetSessionToken on top of long-term keys (plain profiles only) */
+  sessionToken?: { mfaSerial?: string; durationSeconds?: number };
+  roles: RoleStep[];
+  reasons: string[];
+  warnings: string[];
+}
+
+export const MIN_DURATION = 900;
+export const MAX_DURATION = 43_200;
+
+function invalid(profile: string, key: string, message: string): KeylessError {
+  return new KeylessError(
+    SourceErrorCode.CONFIG_INVALID,
+    `~/.aws/config [profile ${profile}] ${key}: ${message}`,
+  );
+}
+
+export function parseDuration(
+  profile: string,
+  value: string | undefined,
+  key = 'duration_seconds',
+): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < MIN_DURATION || n > MAX_DURATION) {
+    throw invalid(
+      profile,
+      key,
+      `expected a whole number of seconds from ${MIN_DURATION} to ${MAX_DURATION}, got "${value}"`,
+    );
+  }
+  return n;
+}
+
+function settingsOf(
+  files: ProfileFiles,
+  profile: string,
+): { config?: ProfileSettings; creds?: ProfileSettings } {
+  const out: { config?: ProfileSettings; creds?: ProfileSettings } = {};
+  const c = files.config.get(profile);
+  const k = files.credentials.get(profile);
+  if (c) out.config = c;
+  if (k) out.creds = k;
+  return out;
+}
+
+/**
+ * Plans the credentials of `profile`. A profile found in neither file is a keyless-vault-only profile
+ * (its keys live in the store); whether the store has them is checked when the plan runs.
+ */
+export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
+  const reasons: string[] = [];
+  const warnings: string[] = [];
+  const roles: RoleStep[] = [];
+  const visited: string[] = [];
+  let region: string | undefined;
+  let current = profile;
+  for (;;) {
+    if (visited.includes(current)) {
+      throw new KeylessError(
+        SourceErrorCode.CYCLE,
+        `profile ${profile}: source_profile chain loops (${[...visited, current].join(' → ')}). Fix source_profile in ~/.aws/config.`,
+      );
+    }
+    visited.push(current);
+    const { config, creds } = settingsOf(files, current);
+    const s: ProfileSettings = { ...(creds ?? {}), ...(config ?? {}) };
+    region ??= s.region;
+    const roleArn = s.role_arn;
+    if (roleArn) {
+      if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(roleArn))
+        throw invalid(current, 'role_arn', `"${roleArn}" is not an IAM role ARN`);
+      const step: RoleStep = { kind: 'assume-role', profile: current, roleArn };
+      if (s.external_id) step.externalId = s.external_id;
+      if (s.role_session_name) step.roleSessionName = s.role_session_name;
+      const d = parseDuration(current, s.duration_seconds);
+      if (d !== undefined) step.durationSeconds = d;
+      if (s.mfa_serial) step.mfaSerial = s.mfa_serial;
+      roles.unshift(step);
+      reasons.push(`${current}: AssumeRole ${roleArn}${step.mfaSerial ? ' with MFA' : ''}`);
+      const src = s.source_profile;
+      if (src) {
+        // a profile whose source_profile is itself may hold keys beside role_arn (AWS CLI rule)
+        if (src === current) {
+          reasons.push(`${current}: source_profile is itself: its own long-term keys`);
+          return finish(base(files, current, s, reasons, warnings, true));
+        }
+        current = src;
+        continue;
+      }
+      if (s.credential_source) {
+        throw invalid(
+          current,
+          'credential_source',
+          `"${s.credential_source}" is not supported by keyless; use source_profile`,
+        );
+      }
+      throw invalid(
+        current,
+        'role_arn',
+        'needs source_profile (the profile whose credentials assume the role)',
+      );
+    }
+    if (!config && !creds && visited.length === 1) {
+      reasons.push(`${current}: not in ~/.aws/config or credentials: long-term keys from the keyless vault`);
+      return finish({ kind: 'long-term', profile: current }, s);
+    }
+    if (!config && !creds) {
+      reasons.push(`${current}: long-term keys from the keyless vault`);
+      return finish({ kind: 'long-term', profile: current }, s);
+    }
+    return finish(base(files, current, s, reasons, warnings, false), s);
+  }
+
+  function finish(b: BaseStep, s?: ProfileSettings): SourcePlan {
+    const plan: SourcePlan = { profile, base: b, roles, reasons, warnings };
+    if (region) plan.region = region;
+    if (b.kind === 'long-term' && roles.length === 0) {
+      const top = {
+        ...(files.credentials.get(profile) ?? {}),
+        ...(files.config.get(profile) ?? {}),
+        ...(s ?? {}),
+      };
+      plan.sessionToken = {};
+      if (top.mfa_serial) plan.sessionToken.mfaSerial = top.mfa_serial;
+      const d = parseDuration(profile, top.duration_seconds);
+      if (d !== undefined) plan.sessionToken.durationSeconds = d;
+      reasons.push(
+        `${profile}: GetSessionToken${top.mfa_serial ? ' with MFA' : ''} (long-term keys only ever call STS)`,
+      );
+    }
+    return plan;
+  }
+}
+
+function base(
+  files: ProfileFiles,
+  name: string,
+  s: ProfileSettings,
+  reasons: string[],
+  warnings: string[],
+  selfSourced: boolean,
+): BaseStep {
+  if (s.vault_path) {
+    const step: BaseStep = { kind: 'vault', profile: name, path: s.vault_path };
+    if (s.vault_role_arn) step.roleArn = s.vault_role_arn;
+    if (s.vault_ttl) step.ttl = s.vault_ttl;
+    reasons.push(`${name}: HashiCorp Vault ${s.vault_path}`);
+    return step;
+  }
+  if (s.credential_process && !selfSourced) {
+    reasons.push(`${name}: credential_process`);
+    return { kind: 'process', profile: name, command: s.credential_process };
+  }
+  if ((s.sso_start_url || s.sso_session) && !selfSourced) {
+    reasons.push(`${name}: AWS IAM Identity Center (SSO) through the SDK`);
+    return { kind: 'sso', profile: name };
+  }
+  const id = s.aws_access_key_id;
+  const secret = s.aws_secret_access_key;
+  if (id && secret) {
+    if (s.aws_session_token) {
+      reasons.push(`${name}: session credentials from the credentials file`);
+      return {
+        kind: 'static-session',
+        profile: name,
+        accessKeyId: id,
+        secretAccessKey: secret,
+        sessionToken: s.aws_session_token,
+      };
+    }
+    warnings.push(
+      `profile ${name} has plaintext long-term keys in ${files.credentials.has(name) ? '~/.aws/credentials' : '~/.aws/config'}; move them into keyless (keyless add ${name}) and delete them there.`,
+    );
+    reasons.push(`${name}: long-term keys (keyless vault first, then the plaintext file)`);
+    return { kind: 'long-term', profile: name, plaintext: { accessKeyId: id, secretAccessKey: secret } };
+  }
+  reasons.push(`${name}: long-term keys from the keyless vault`);
+  return { kind: 'long-term', profile: name };
+}

@@ -1,0 +1,74 @@
+// Parses ~/.aws/config and ~/.aws/credentials text into profiles (pure). Rules as in the AWS CLI:
+// in the config file sections are `[default]`, `[profile NAME]` and `[sso-session NAME]`; in the
+// credentials file they are bare `[NAME]`; keys are case-insensitive; `#` and `;` start comments;
+// indented lines continue a nested block (kept as raw text, unused here).
+
+export type ProfileSettings = Readonly<Record<string, string>>;
+
+export interface ProfileFiles {
+  /** profile name → settings from the config file */
+  config: Map<string, ProfileSettings>;
+  /** sso-session name → settings */
+  ssoSessions: Map<string, ProfileSettings>;
+  /** profile name → settings from the credentials file */
+  credentials: Map<string, ProfileSettings>;
+}
+
+interface Section {
+  name: string;
+  settings: Record<string, string>;
+}
+
+function parseIni(text: string): Section[] {
+  const sections: Section[] = [];
+  let current: Section | undefined;
+  let lastKey: string | undefined;
+  for (const rawLine of text.split(/\r?\n/)) {
+    if (/^\s*[#;]/.test(rawLine) || rawLine.trim() === '') continue;
+    const header = /^\s*\[([^\]]+)\]\s*(?:[#;].*)?$/.exec(rawLine);
+    if (header) {
+      current = { name: (header[1] as string).trim(), settings: {} };
+      sections.push(current);
+      lastKey = undefined;
+      continue;
+    }
+    if (!current) continue;
+    if (/^\s/.test(rawLine) && lastKey !== undefined) {
+      current.settings[lastKey] = `${current.settings[lastKey] ?? ''}\n${rawLine.trim()}`;
+      continue;
+    }
+    const eq = rawLine.indexOf('=');
+    if (eq < 0) continue;
+    const key = rawLine.slice(0, eq).trim().toLowerCase();
+    let value = rawLine.slice(eq + 1).trim();
+    // inline comments need whitespace before # or ; (as botocore)
+    value = value.replace(/\s+[#;].*$/, '');
+    current.settings[key] = value;
+    lastKey = key;
+  }
+  return sections;
+}
+
+export function parseConfigFile(text: string): Pick<ProfileFiles, 'config' | 'ssoSessions'> {
+  const config = new Map<string, ProfileSettings>();
+  const ssoSessions = new Map<string, ProfileSettings>();
+  for (const s of parseIni(text)) {
+    if (s.name === 'default') config.set('default', { ...(config.get('default') ?? {}), ...s.settings });
+    else if (s.name.startsWith('profile ')) {
+      const name = s.name.slice('profile '.length).trim();
+      config.set(name, { ...(config.get(name) ?? {}), ...s.settings });
+    } else if (s.name.startsWith('sso-session '))
+      ssoSessions.set(s.name.slice('sso-session '.length).trim(), s.settings);
+  }
+  return { config, ssoSessions };
+}
+
+export function parseCredentialsFile(text: string): Map<string, ProfileSettings> {
+  const out = new Map<string, ProfileSettings>();
+  for (const s of parseIni(text)) out.set(s.name, { ...(out.get(s.name) ?? {}), ...s.settings });
+  return out;
+}
+
+export function parseProfileFiles(configText: string, credentialsText: string): ProfileFiles {
+  return { ...parseConfigFile(configText), credentials: parseCredentialsFile(credentialsText) };
+}

@@ -1,0 +1,105 @@
+// The only place an STS client is built (AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS honoured).
+import type { KeylessEnv } from '../config/env.js';
+import { awsClientConfig } from '../aws/client-config.js';
+import { KeylessError } from '../errors.js';
+import type { Credentials } from './types.js';
+import { SourceErrorCode } from './errors.js';
+
+export interface AssumeRoleParams {
+  roleArn: string;
+  roleSessionName: string;
+  durationSeconds?: number;
+  externalId?: string;
+  mfaSerial?: string;
+  mfaCode?: string;
+}
+
+export interface SessionTokenParams {
+  durationSeconds?: number;
+  mfaSerial?: string;
+  mfaCode?: string;
+}
+
+/** The STS calls sources make, injectable for tests of the runner. */
+export interface StsCalls {
+  assumeRole(with_: Credentials, params: AssumeRoleParams): Promise<Credentials>;
+  getSessionToken(with_: Credentials, params: SessionTokenParams): Promise<Credentials>;
+}
+
+function explain(err: unknown, what: string): KeylessError {
+  const e = err as { name?: string; message?: string };
+  return new KeylessError(
+    SourceErrorCode.STS_FAILED,
+    `STS ${what} failed: ${e.name ?? 'Error'}: ${e.message ?? String(err)}`,
+    {
+      cause: err,
+    },
+  );
+}
+
+export function stsCalls(env: KeylessEnv, region?: string): StsCalls {
+  const client = async (credentials: Credentials) => {
+    const { STSClient } = await import('@aws-sdk/client-sts');
+    return new STSClient({
+      ...awsClientConfig(env, { service: 'STS', ...(region ? { region } : {}), credentials }),
+      maxAttempts: 3,
+    });
+  };
+  return {
+    async assumeRole(credentials, p) {
+      const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+      const sts = await client(credentials);
+      try {
+        const r = await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: p.roleArn,
+            RoleSessionName: p.roleSessionName,
+            ...(p.durationSeconds ? { DurationSeconds: p.durationSeconds } : {}),
+            ...(p.externalId ? { ExternalId: p.externalId } : {}),
+            ...(p.mfaSerial ? { SerialNumber: p.mfaSerial, TokenCode: p.mfaCode } : {}),
+          }),
+        );
+        const c = r.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+          throw new Error('no credentials in the answer');
+        return {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+          ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
+          ...(r.AssumedRoleUser?.Arn ? { arn: r.AssumedRoleUser.Arn } : {}),
+          roleArn: p.roleArn,
+        };
+      } catch (err) {
+        throw explain(err, `AssumeRole ${p.roleArn}`);
+      } finally {
+        sts.destroy();
+      }
+    },
+    async getSessionToken(credentials, p) {
+      const { GetSessionTokenCommand } = await import('@aws-sdk/client-sts');
+      const sts = await client(credentials);
+      try {
+        const r = await sts.send(
+          new GetSessionTokenCommand({
+            ...(p.durationSeconds ? { DurationSeconds: p.durationSeconds } : {}),
+            ...(p.mfaSerial ? { SerialNumber: p.mfaSerial, TokenCode: p.mfaCode } : {}),
+          }),
+        );
+        const c = r.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+          throw new Error('no credentials in the answer');
+        return {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+          ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
+        };
+      } catch (err) {
+        throw explain(err, 'GetSessionToken');
+      } finally {
+        sts.destroy();
+      }
+    },
+  };
+}
