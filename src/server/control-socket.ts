@@ -1,0 +1,120 @@
+// The control socket: HTTP over a unix socket (0600 in a 0700 folder) through which keyless run /
+// compose register, bind and revoke clients. Nothing that registers clients listens on TCP.
+import { createServer, request, type Server } from 'node:http';
+import { chmod, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { KeylessError } from '../errors.js';
+import type { LeaseTable } from '../leases/lease-table.js';
+import { ensurePrivateDir } from '../util/atomic-file.js';
+import type { ControlClient, RegisterClientRequest, RegisteredClient } from './control-protocol.js';
+import { ECS_RELATIVE_PREFIX } from './handler.js';
+
+export async function startControlSocket(
+  path: string,
+  table: LeaseTable,
+  status: () => { pid: number; listen: string[] },
+): Promise<Server> {
+  await ensurePrivateDir(dirname(path));
+  await rm(path, { force: true });
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => {
+      body += d;
+      if (body.length > 64 * 1024) req.destroy();
+    });
+    req.on('end', () => {
+      const reply = (status: number, value: unknown): void => {
+        const text = JSON.stringify(value);
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(text);
+      };
+      try {
+        const input = body ? (JSON.parse(body) as Record<string, string | undefined>) : {};
+        const url = req.url ?? '/';
+        if (req.method === 'GET' && url === '/status')
+          return reply(200, { ...status(), clients: table.size() });
+        if (req.method === 'POST' && url === '/clients') {
+          const r = input as RegisterClientRequest;
+          if (!r.profile && !r.roleArn) return reply(400, { error: 'profile or roleArn required' });
+          const { id } = table.register(
+            { ...(r.profile ? { profile: r.profile } : {}), ...(r.roleArn ? { roleArn: r.roleArn } : {}) },
+            {
+              ...(r.boundAddress ? { boundAddress: r.boundAddress } : {}),
+              ...(r.containerId ? { containerId: r.containerId } : {}),
+              ...(r.label ? { label: r.label } : {}),
+            },
+          );
+          return reply(201, { id, relativeUri: `${ECS_RELATIVE_PREFIX}${id}` } satisfies RegisteredClient);
+        }
+        if (req.method === 'POST' && url === '/clients/bind') {
+          const ok = table.bind(input.id ?? '', input.address ?? '', input.containerId);
+          return reply(ok ? 200 : 404, ok ? {} : { error: 'unknown client' });
+        }
+        if (req.method === 'POST' && url === '/clients/revoke')
+          return reply(200, { revoked: table.revoke(input.id ?? '') });
+        return reply(404, { error: 'unknown path' });
+      } catch (err) {
+        return reply(400, { error: (err as Error).message });
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  await chmod(path, 0o600);
+  return server;
+}
+
+function call<T>(socketPath: string, method: string, path: string, body?: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { socketPath, method, path, headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          const value = (text ? JSON.parse(text) : {}) as T & { error?: string };
+          if ((res.statusCode ?? 500) >= 400)
+            reject(
+              new KeylessError(
+                'SERVER_CONTROL',
+                `credential server refused ${path}: ${value.error ?? res.statusCode}`,
+              ),
+            );
+          else resolve(value);
+        });
+      },
+    );
+    req.on('error', (err) =>
+      reject(
+        new KeylessError(
+          'SERVER_NOT_RUNNING',
+          `no keyless credential server answers on ${socketPath} (${(err as NodeJS.ErrnoException).code}). Start one with keyless serve --daemon.`,
+          { cause: err },
+        ),
+      ),
+    );
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+export function controlClient(socketPath: string): ControlClient {
+  return {
+    register: (r) => call<RegisteredClient>(socketPath, 'POST', '/clients', r),
+    bind: async (id, address, containerId) => {
+      await call(socketPath, 'POST', '/clients/bind', {
+        id,
+        address,
+        ...(containerId ? { containerId } : {}),
+      });
+    },
+    revoke: async (id) => {
+      await call(socketPath, 'POST', '/clients/revoke', { id });
+    },
+    status: () => call(socketPath, 'GET', '/status'),
+    close: () => undefined,
+  };
+}

@@ -1,0 +1,302 @@
+// The credential endpoints, on bare node:http (the hot path stays lean): the ECS container-credentials
+// endpoint (relative URI per client, or full URI with an Authorization token) and an IMDSv2-compatible
+// endpoint. Error bodies are ECS's JSON {"Code","Message"}; nothing reveals another client's id or
+// credentials. Protocol notes: shared/docs/reference/credential-serving.md.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import type { AuditLog } from '../leases/audit-log.js';
+import type { LeaseTable, RoleKey } from '../leases/lease-table.js';
+import { hashId } from '../leases/lease-table.js';
+import type { Credentials } from '../sources/types.js';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
+import { redactAccessKeyId } from '../util/redact.js';
+import { timingSafeEqualString } from '../util/timing-safe.js';
+import { ImdsTokens, parseTokenTtl } from './imds-token.js';
+
+export const ECS_RELATIVE_PREFIX = '/v1/creds/';
+export const ECS_FULL_PATH = '/v1/credentials';
+export const IMDS_TOKEN_PATH = '/latest/api/token';
+export const IMDS_TOKEN_HEADER = 'x-aws-ec2-metadata-token';
+export const IMDS_TTL_HEADER = 'x-aws-ec2-metadata-token-ttl-seconds';
+const IMDS_CREDS_PREFIX = '/latest/meta-data/iam/security-credentials/';
+
+export interface HandlerOptions {
+  table: LeaseTable;
+  /** full-URI mode: the token clients send in Authorization, and the role it gets */
+  fullUri?: { token: string; key: RoleKey };
+  /** IMDS: the role served, and its name in security-credentials/ */
+  imds?: { key: RoleKey; roleName: string; region: string; allowV1?: boolean; hopLimit?: number };
+  /** which source addresses count as a container network (for the hop limit); default: not this host's */
+  isContainerAddress?: (address: string) => boolean;
+  audit?: AuditLog;
+  clock?: Clock;
+  /** failed authorizations per address per minute before 429 (default 20) */
+  failureLimit?: number;
+}
+
+/** ECS's date format, YYYY-MM-DDTHH:MM:SSZ. */
+export function ecsDate(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function hostAddresses(): Set<string> {
+  const set = new Set<string>(['127.0.0.1', '::1']);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) set.add(a.address);
+  return set;
+}
+
+function plainAddress(a: string | undefined): string {
+  return (a ?? '').replace(/^::ffff:/, '');
+}
+
+export function createHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const clock = options.clock ?? systemClock;
+  const tokens = new ImdsTokens();
+  const failureLimit = options.failureLimit ?? 20;
+  const failures = new Map<string, { count: number; since: number }>();
+  const local = hostAddresses();
+  const isContainer = options.isContainerAddress ?? ((a: string) => !local.has(a) && !a.startsWith('127.'));
+  const bodies = new WeakMap<Credentials, string>();
+  const imdsBodies = new WeakMap<Credentials, string>();
+  const audit = options.audit ?? (() => undefined);
+
+  const send = (res: ServerResponse, status: number, body: string, type = 'application/json'): void => {
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const error = (res: ServerResponse, status: number, code: string, message: string): void =>
+    send(res, status, JSON.stringify({ Code: code, Message: message }));
+
+  const limited = (address: string): boolean => {
+    const f = failures.get(address);
+    if (!f) return false;
+    if (clock.now() - f.since > 60_000) {
+      failures.delete(address);
+      return false;
+    }
+    return f.count >= failureLimit;
+  };
+  const fail = (address: string): void => {
+    const f = failures.get(address);
+    if (!f || clock.now() - f.since > 60_000) failures.set(address, { count: 1, since: clock.now() });
+    else f.count++;
+  };
+
+  const ecsBody = (c: Credentials, key: RoleKey): string => {
+    let b = bodies.get(c);
+    if (b === undefined) {
+      b = JSON.stringify({
+        AccessKeyId: c.accessKeyId,
+        SecretAccessKey: c.secretAccessKey,
+        Token: c.sessionToken ?? '',
+        Expiration: c.expiration ? ecsDate(c.expiration) : undefined,
+        RoleArn: c.roleArn ?? key.roleArn ?? '',
+      });
+      bodies.set(c, b);
+    }
+    return b;
+  };
+
+  const serveLease = (
+    res: ServerResponse,
+    key: RoleKey,
+    entry: { client?: string; source: string; container?: string; endpoint: 'ecs' | 'imds' },
+    render: (c: Credentials) => string,
+  ): void => {
+    options.table
+      .lease(key)
+      .get()
+      .then((c) => {
+        send(res, 200, render(c));
+        audit({
+          ...entry,
+          role: key.roleArn ?? key.profile,
+          outcome: 'ok',
+          key: redactAccessKeyId(c.accessKeyId),
+        });
+      })
+      .catch((err: Error) => {
+        error(res, 500, 'CredentialsUnavailable', err.message);
+        audit({ ...entry, role: key.roleArn ?? key.profile, outcome: 'unavailable' });
+      });
+  };
+
+  const ecs = (req: IncomingMessage, res: ServerResponse, url: string, address: string): void => {
+    if (req.method !== 'GET') {
+      res.setHeader('Allow', 'GET');
+      return error(res, 405, 'MethodNotAllowed', 'use GET');
+    }
+    if (limited(address))
+      return error(
+        res,
+        429,
+        'TooManyRequests',
+        'too many failed authorizations from this address; wait a minute',
+      );
+    if (url === ECS_FULL_PATH || url.startsWith(`${ECS_FULL_PATH}?`)) {
+      const auth = req.headers.authorization;
+      if (
+        !options.fullUri ||
+        typeof auth !== 'string' ||
+        !timingSafeEqualString(auth, options.fullUri.token)
+      ) {
+        fail(address);
+        audit({ source: address, endpoint: 'ecs', outcome: 'unauthorized' });
+        return error(res, 401, 'Unauthorized', 'the Authorization header is missing or wrong');
+      }
+      return serveLease(
+        res,
+        options.fullUri.key,
+        { source: address, endpoint: 'ecs', client: 'full-uri' },
+        (c) => ecsBody(c, options.fullUri?.key ?? {}),
+      );
+    }
+    const id = url.slice(ECS_RELATIVE_PREFIX.length).split('?')[0] ?? '';
+    const client = id.length > 0 && id.length < 200 ? options.table.client(id) : undefined;
+    const clientTag = id ? hashId(id).slice(0, 12) : undefined;
+    if (!client) {
+      fail(address);
+      audit({
+        source: address,
+        endpoint: 'ecs',
+        outcome: 'unknown-client',
+        ...(clientTag ? { client: clientTag } : {}),
+      });
+      return error(res, 404, 'NotFound', 'no credentials are issued at this path');
+    }
+    if (client.boundAddress !== undefined && client.boundAddress !== address) {
+      fail(address);
+      audit({
+        source: address,
+        endpoint: 'ecs',
+        outcome: 'wrong-address',
+        client: clientTag as string,
+        ...(client.containerId ? { container: client.containerId } : {}),
+      });
+      return error(res, 403, 'AccessDenied', 'these credentials are bound to another address');
+    }
+    return serveLease(
+      res,
+      client.key,
+      {
+        source: address,
+        endpoint: 'ecs',
+        client: clientTag as string,
+        ...(client.containerId ? { container: client.containerId } : {}),
+      },
+      (c) => ecsBody(c, client.key),
+    );
+  };
+
+  const imds = (req: IncomingMessage, res: ServerResponse, url: string, address: string): void => {
+    const cfg = options.imds;
+    if (!cfg) return error(res, 404, 'NotFound', 'not found');
+    if (req.headers['x-forwarded-for'] !== undefined) return send(res, 403, 'Forbidden', 'text/plain');
+    if (url === IMDS_TOKEN_PATH) {
+      if (req.method !== 'PUT') {
+        res.setHeader('Allow', 'PUT');
+        return send(res, 405, 'Method Not Allowed', 'text/plain');
+      }
+      const ttl = parseTokenTtl(req.headers[IMDS_TTL_HEADER]);
+      if (ttl === undefined) return send(res, 400, 'Bad Request', 'text/plain');
+      if ((cfg.hopLimit ?? 1) < 2 && isContainer(address)) {
+        // As on EC2 with hop limit 1: the answer never reaches a container; the client times out.
+        audit({ source: address, endpoint: 'imds', outcome: 'hop-limit' });
+        setTimeout(() => req.socket.destroy(), 60_000).unref();
+        return;
+      }
+      const token = tokens.mint(ttl, clock.now());
+      res.writeHead(200, {
+        'Content-Type': 'text/plain',
+        [IMDS_TTL_HEADER]: String(ttl),
+        'Content-Length': Buffer.byteLength(token),
+      });
+      res.end(token);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET');
+      return send(res, 405, 'Method Not Allowed', 'text/plain');
+    }
+    const token = req.headers[IMDS_TOKEN_HEADER];
+    if (typeof token === 'string') {
+      if (!tokens.verify(token, clock.now())) return send(res, 401, 'Unauthorized', 'text/plain');
+    } else if (!cfg.allowV1) {
+      return send(res, 401, 'Unauthorized', 'text/plain');
+    }
+    const path = url.split('?')[0] ?? '';
+    const now = ecsDate(new Date(clock.now()));
+    const account = /:(\d{12}):/.exec(cfg.key.roleArn ?? '')?.[1] ?? '000000000000';
+    switch (path) {
+      case '/latest/meta-data/iam/security-credentials':
+      case IMDS_CREDS_PREFIX:
+        // the bare role name, no trailing newline (botocore appends it to the next URL)
+        return send(res, 200, cfg.roleName, 'text/plain');
+      case '/latest/meta-data/iam/info':
+        return send(
+          res,
+          200,
+          JSON.stringify({
+            Code: 'Success',
+            LastUpdated: now,
+            InstanceProfileArn: `arn:aws:iam::${account}:instance-profile/${cfg.roleName}`,
+            InstanceProfileId: 'AIPAKEYLESSKEYLESS00',
+          }),
+        );
+      case '/latest/meta-data/placement/region':
+        return send(res, 200, cfg.region, 'text/plain');
+      case '/latest/meta-data/placement/availability-zone':
+        return send(res, 200, `${cfg.region}a`, 'text/plain');
+      case '/latest/meta-data/instance-id':
+        return send(res, 200, 'i-0keyless000000000', 'text/plain');
+      case '/latest/dynamic/instance-identity/document':
+        return send(
+          res,
+          200,
+          JSON.stringify({
+            region: cfg.region,
+            availabilityZone: `${cfg.region}a`,
+            accountId: account,
+            instanceId: 'i-0keyless000000000',
+            instanceType: 'keyless',
+            architecture: 'x86_64',
+            imageId: 'ami-00000000',
+            pendingTime: now,
+            privateIp: '169.254.170.2',
+            version: '2017-09-30',
+          }),
+        );
+      default:
+        break;
+    }
+    if (path === `${IMDS_CREDS_PREFIX}${cfg.roleName}`) {
+      return serveLease(res, cfg.key, { source: address, endpoint: 'imds', client: 'imds' }, (c) => {
+        let b = imdsBodies.get(c);
+        if (b === undefined) {
+          b = JSON.stringify({
+            Code: 'Success',
+            LastUpdated: now,
+            Type: 'AWS-HMAC',
+            AccessKeyId: c.accessKeyId,
+            SecretAccessKey: c.secretAccessKey,
+            Token: c.sessionToken ?? '',
+            Expiration: c.expiration ? ecsDate(c.expiration) : undefined,
+          });
+          imdsBodies.set(c, b);
+        }
+        return b;
+      });
+    }
+    return send(res, 404, 'Not Found', 'text/plain');
+  };
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const address = plainAddress(req.socket.remoteAddress);
+    if (url.startsWith('/latest/')) return imds(req, res, url, address);
+    if (url.startsWith(ECS_RELATIVE_PREFIX) || url.startsWith(ECS_FULL_PATH))
+      return ecs(req, res, url, address);
+    return error(res, 404, 'NotFound', 'unknown path');
+  };
+}
