@@ -62,6 +62,12 @@ export class Lease {
     return this.remaining(c) > Math.min(this.minRemainingMs, lifetime / 2);
   }
 
+  /** The held credentials when they need no refresh: the synchronous hot path. */
+  cachedFresh(): Credentials | undefined {
+    const cur = this.current;
+    return cur && this.fresh(cur) ? cur : undefined;
+  }
+
   get(): Promise<Credentials> {
     const cur = this.current;
     if (cur && this.fresh(cur)) return Promise.resolve(cur);

@@ -11,7 +11,7 @@ import type { Credentials } from '../sources/types.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { redactAccessKeyId } from '../util/redact.js';
-import { timingSafeEqualString } from '../util/timing-safe.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ImdsTokens, parseTokenTtl } from './imds-token.js';
 
 export const ECS_RELATIVE_PREFIX = '/v1/creds/';
@@ -47,7 +47,8 @@ export function hostAddresses(): Set<string> {
 }
 
 function plainAddress(a: string | undefined): string {
-  return (a ?? '').replace(/^::ffff:/, '');
+  if (a === undefined) return '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 export function createHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -60,6 +61,12 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
   const bodies = new WeakMap<Credentials, string>();
   const imdsBodies = new WeakMap<Credentials, string>();
   const audit = options.audit ?? (() => undefined);
+  // the expected token's digest, computed once; each request hashes only what it sent
+  const tokenDigest = options.fullUri
+    ? createHash('sha256').update(options.fullUri.token).digest()
+    : undefined;
+  const tokenMatches = (auth: string): boolean =>
+    tokenDigest !== undefined && timingSafeEqual(createHash('sha256').update(auth).digest(), tokenDigest);
 
   const send = (res: ServerResponse, status: number, body: string, type = 'application/json'): void => {
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -104,8 +111,20 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     entry: { client?: string; source: string; container?: string; endpoint: 'ecs' | 'imds' },
     render: (c: Credentials) => string,
   ): void => {
-    options.table
-      .lease(key)
+    const lease = options.table.lease(key);
+    const ready = lease.cachedFresh();
+    if (ready) {
+      send(res, 200, render(ready));
+      if (options.audit)
+        audit({
+          ...entry,
+          role: key.roleArn ?? key.profile,
+          outcome: 'ok',
+          key: redactAccessKeyId(ready.accessKeyId),
+        });
+      return;
+    }
+    lease
       .get()
       .then((c) => {
         send(res, 200, render(c));
@@ -136,11 +155,7 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
       );
     if (url === ECS_FULL_PATH || url.startsWith(`${ECS_FULL_PATH}?`)) {
       const auth = req.headers.authorization;
-      if (
-        !options.fullUri ||
-        typeof auth !== 'string' ||
-        !timingSafeEqualString(auth, options.fullUri.token)
-      ) {
+      if (!options.fullUri || typeof auth !== 'string' || !tokenMatches(auth)) {
         fail(address);
         audit({ source: address, endpoint: 'ecs', outcome: 'unauthorized' });
         return error(res, 401, 'Unauthorized', 'the Authorization header is missing or wrong');

@@ -71,7 +71,6 @@ export async function startServer(
         { maxHeaderSize: 8192, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
         handler,
       );
-      server.maxRequestsPerSocket = 1000;
       addresses.push(await listen(server, addr));
       servers.push(server);
     }
