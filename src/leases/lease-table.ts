@@ -67,6 +67,21 @@ export class LeaseTable {
     return this.clients.get(hashId(id));
   }
 
+  /** Registers a client known only by the hash of its id (e.g. from a container label). */
+  registerHash(
+    idHash: string,
+    key: RoleKey,
+    extra: { boundAddress?: string; containerId?: string; label?: string } = {},
+  ): ClientRecord {
+    const record: ClientRecord = { idHash, key, ...extra };
+    this.clients.set(idHash, record);
+    return record;
+  }
+
+  revokeHash(idHash: string): boolean {
+    return this.clients.delete(idHash);
+  }
+
   bind(id: string, address: string, containerId?: string): boolean {
     const c = this.client(id);
     if (!c) return false;

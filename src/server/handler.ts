@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import type { AuditLog } from '../leases/audit-log.js';
-import type { LeaseTable, RoleKey } from '../leases/lease-table.js';
+import type { ClientRecord, LeaseTable, RoleKey } from '../leases/lease-table.js';
 import { hashId } from '../leases/lease-table.js';
 import type { Credentials } from '../sources/types.js';
 import type { Clock } from '../util/clock.js';
@@ -31,6 +31,11 @@ export interface HandlerOptions {
   isContainerAddress?: (address: string) => boolean;
   audit?: AuditLog;
   clock?: Clock;
+  /**
+   * Looks up a client the table does not know yet (a container started by `keyless run`, found by the
+   * hash of its id in a label) and registers it; undefined when there is none.
+   */
+  resolveClient?: (idHash: string, address: string) => Promise<ClientRecord | undefined>;
   /** failed authorizations per address per minute before 429 (default 20) */
   failureLimit?: number;
 }
@@ -169,17 +174,37 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     }
     const id = url.slice(ECS_RELATIVE_PREFIX.length).split('?')[0] ?? '';
     const client = id.length > 0 && id.length < 200 ? options.table.client(id) : undefined;
-    const clientTag = id ? hashId(id).slice(0, 12) : undefined;
-    if (!client) {
-      fail(address);
-      audit({
-        source: address,
-        endpoint: 'ecs',
-        outcome: 'unknown-client',
-        ...(clientTag ? { client: clientTag } : {}),
-      });
-      return error(res, 404, 'NotFound', 'no credentials are issued at this path');
+    if (!client && options.resolveClient && id.length > 0 && id.length < 200) {
+      const resolve = options.resolveClient;
+      resolve(hashId(id), address)
+        .then((found) => (found ? relative(req, res, id, found, address) : unknownClient(res, id, address)))
+        .catch((err: Error) => error(res, 500, 'InternalError', `cannot look up the client: ${err.message}`));
+      return;
     }
+    if (!client) return unknownClient(res, id, address);
+    return relative(req, res, id, client, address);
+  };
+
+  const unknownClient = (res: ServerResponse, id: string, address: string): void => {
+    const clientTag = id ? hashId(id).slice(0, 12) : undefined;
+    fail(address);
+    audit({
+      source: address,
+      endpoint: 'ecs',
+      outcome: 'unknown-client',
+      ...(clientTag ? { client: clientTag } : {}),
+    });
+    error(res, 404, 'NotFound', 'no credentials are issued at this path');
+  };
+
+  const relative = (
+    _req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    client: ClientRecord,
+    address: string,
+  ): void => {
+    const clientTag = hashId(id).slice(0, 12);
     if (client.boundAddress !== undefined && client.boundAddress !== address) {
       fail(address);
       audit({

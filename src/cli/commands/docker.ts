@@ -1,4 +1,44 @@
-// Registers this area's commands. Flags here; bodies imported lazily inside each action.
+// Registers `keyless run` (and, later, compose and build). Bodies are imported lazily.
 import type { Command } from 'commander';
+import { action } from '../action.js';
 
-export function registerDockerCommands(_program: Command): void {}
+export interface RunFlags {
+  profile?: string;
+  roleArn?: string;
+  imds?: boolean;
+  networkName: string;
+  subnet: string;
+  gateway: string;
+}
+
+export function registerDockerCommands(program: Command): void {
+  registerRunCommand(program);
+}
+
+function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('docker run with role credentials the way ECS tasks get them: no key in env, image or mount')
+    .argument('[docker-run-args...]', 'docker run arguments, after --')
+    .option('--profile <profile>', 'profile whose credentials the container gets (or label keyless.profile)')
+    .option(
+      '--role-arn <arn>',
+      'role the container gets, assumed from the profile (or label keyless.role-arn)',
+    )
+    .option('--imds', 'also set AWS_EC2_METADATA_SERVICE_ENDPOINT for tools that only read instance metadata')
+    .option('--network-name <name>', 'keyless bridge network', 'keyless')
+    .option('--subnet <cidr>', 'its subnet', '169.254.170.0/24')
+    .option('--gateway <ip>', 'its gateway on the host, where the server listens', '169.254.170.2')
+    .addHelpText(
+      'after',
+      '\nExample:\n  keyless run --profile dev -- --rm -it amazon/aws-cli sts get-caller-identity\n\n' +
+        'The container gets only AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (and the region). The credential id\n' +
+        "is bound to the container's address and revoked when it stops. KEYLESS_DOCKER names the docker CLI.",
+    )
+    .action(
+      action(async (args: string[], flags: RunFlags) => {
+        const { runRun } = await import('./docker/run.js');
+        return runRun(args, flags);
+      }),
+    );
+}

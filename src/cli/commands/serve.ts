@@ -12,6 +12,7 @@ export interface ServeFlags {
   hopLimit: string;
   region?: string;
   daemon?: boolean;
+  docker?: string;
   stop?: boolean;
   status?: boolean;
 }
@@ -44,6 +45,10 @@ export function registerServeCommands(program: Command): void {
     )
     .option('--region <region>', 'region reported by the metadata endpoint')
     .option('--daemon', 'run in the background (pid and log under $KEYLESS_HOME/server/)')
+    .option(
+      '--docker <network>',
+      'serve containers started by keyless run on this Docker network (found by label, bound to their address)',
+    )
     .option('--stop', 'stop the background server')
     .option('--status', 'show the background server')
     .addHelpText(

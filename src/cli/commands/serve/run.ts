@@ -68,8 +68,19 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   const token = randomBytes(32).toString('base64url');
   const roleName =
     (flags.roleArn ?? '').split('/').pop() || `keyless-${flags.profile ?? env.awsProfile ?? 'default'}`;
+  let stopWatching: (() => void) | undefined;
+  let resolveClient: Parameters<typeof startServer>[1]['resolveClient'];
+  if (flags.docker) {
+    const { dockerClientFromEnv } = await import('../../../docker/engine/index.js');
+    const { containerClientResolver, watchContainerExits } =
+      await import('../../../docker/container-clients.js');
+    const docker = dockerClientFromEnv(env);
+    resolveClient = containerClientResolver(docker, table, flags.docker);
+    stopWatching = await watchContainerExits(docker, table, (l) => output.info(l));
+  }
   const server = await startServer(listen, {
     table,
+    ...(resolveClient ? { resolveClient } : {}),
     fullUri: { token, key: defaultKey },
     imds: {
       key: defaultKey,
@@ -105,6 +116,7 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
     process.once('SIGINT', () => done());
     process.once('SIGTERM', () => done());
   });
+  stopWatching?.();
   await server.close();
   control.close();
   await rm(paths.controlSocket, { force: true });

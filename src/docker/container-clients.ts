@@ -1,0 +1,79 @@
+// Credential clients of containers started by `keyless run`: the container carries the SHA-256 of its
+// credential id in the keyless.client label (never the id) and its role in keyless.profile /
+// keyless.role-arn. The server finds a container on its first request (so a server restart loses
+// nothing: running containers are re-read), binds the id to the container's address on the keyless
+// network, and revokes it when the container dies or is removed (Docker events).
+import type { ClientRecord, LeaseTable } from '../leases/lease-table.js';
+import type { DockerClient } from './engine/client.js';
+import { CLIENT_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
+
+interface ContainerSummary {
+  Id: string;
+  Labels?: Record<string, string>;
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+}
+
+export function containerClientResolver(
+  client: DockerClient,
+  table: LeaseTable,
+  network: string,
+): (idHash: string, address: string) => Promise<ClientRecord | undefined> {
+  return async (idHash, _address) => {
+    if (!/^[0-9a-f]{64}$/.test(idHash)) return undefined;
+    const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
+      query: { filters: JSON.stringify({ label: [`${CLIENT_LABEL}=${idHash}`], status: ['running'] }) },
+    });
+    const c = list[0];
+    if (!c) return undefined;
+    const labels = c.Labels ?? {};
+    const ip = c.NetworkSettings?.Networks?.[network]?.IPAddress;
+    const profile = labels[PROFILE_LABEL];
+    const roleArn = labels[ROLE_ARN_LABEL];
+    // bound to the container's own address: the id is refused from anywhere else
+    return table.registerHash(
+      idHash,
+      { ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}) },
+      { boundAddress: ip ?? 'none', containerId: c.Id.slice(0, 12) },
+    );
+  };
+}
+
+/** Follows Docker events and revokes a container's client when it dies or is removed. */
+export async function watchContainerExits(
+  client: DockerClient,
+  table: LeaseTable,
+  log: (line: string) => void,
+): Promise<() => void> {
+  const res = await client.stream('GET', '/events', {
+    query: {
+      filters: JSON.stringify({
+        type: ['container'],
+        event: ['die', 'destroy', 'stop'],
+        label: [CLIENT_LABEL],
+      }),
+    },
+  });
+  let buffer = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      try {
+        const ev = JSON.parse(line) as {
+          Action?: string;
+          Actor?: { ID?: string; Attributes?: Record<string, string> };
+        };
+        const hash = ev.Actor?.Attributes?.[CLIENT_LABEL];
+        if (hash && table.revokeHash(hash))
+          log(`revoked the credentials of container ${(ev.Actor?.ID ?? '').slice(0, 12)} (${ev.Action})`);
+      } catch {
+        // partial or foreign line
+      }
+    }
+  });
+  res.on('error', (err) => log(`docker events: ${err.message}`));
+  return () => res.destroy();
+}

@@ -1,0 +1,226 @@
+// keyless run with a real Docker engine: containers on the keyless network running awscli v1, awscli
+// v2, boto3 and the JS SDK v3 call moto (signature checks on) as the right role; docker inspect holds
+// no secret; another container presenting the id is refused; a stopped container's id is refused.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import {
+  requireDocker,
+  lockDockerBridge,
+  blackholeBridgeAddress,
+  ensureHostbaseImage,
+  ensureBusyboxImage,
+  hostMounts,
+  hostPythonPrefix,
+  docker,
+} from '../helpers/docker.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { makeTestEnv, type TestEnv } from '../helpers/env.js';
+import { runKeyless } from '../helpers/cli.js';
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+const JS = `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts'; console.log((await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn);`;
+
+describe('keyless run (real Docker engine, moto with signature checks)', { timeout: 600_000 }, () => {
+  const ctx: { moto?: Moto; te?: TestEnv; mounts: string[]; py: string; image: string; skip: boolean } = {
+    mounts: [],
+    py: '',
+    image: '',
+    skip: false,
+  };
+  const cleanups: (() => Promise<void>)[] = [];
+  const t0 = {
+    after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())),
+    skip: () => (ctx.skip = true),
+  };
+
+  before(async () => {
+    if (!(await requireDocker(t0))) return;
+    await lockDockerBridge(t0);
+    await blackholeBridgeAddress(t0);
+    await docker(['network', 'rm', 'keyless']).catch(() => undefined);
+    // an admin may create the network beforehand (here --internal, so nothing leaves the machine)
+    await docker([
+      'network',
+      'create',
+      '--internal',
+      '--driver',
+      'bridge',
+      '--subnet',
+      '169.254.170.0/24',
+      '--gateway',
+      '169.254.170.2',
+      'keyless',
+    ]);
+    cleanups.push(async () => void (await docker(['network', 'rm', 'keyless']).catch(() => undefined)));
+    ctx.moto = await startMoto(t0, { host: '169.254.170.2', roles: ['runner', 'other'] });
+    ctx.te = await makeTestEnv(t0, {
+      endpoint: ctx.moto.url,
+      awsConfig: `[profile dev]\nregion = us-east-1\n[profile app]\nrole_arn = ${ctx.moto.identity.roles.runner}\nsource_profile = dev\n[profile other]\nrole_arn = ${ctx.moto.identity.roles.other}\nsource_profile = dev\n`,
+    });
+    const add = await runKeyless(['add', 'dev', '--env'], {
+      env: {
+        ...ctx.te.vars,
+        AWS_ACCESS_KEY_ID: ctx.moto.identity.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: ctx.moto.identity.secretAccessKey,
+      },
+    });
+    assert.equal(add.code, 0, add.stderr);
+    cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
+    ctx.image = await ensureHostbaseImage();
+    ctx.mounts = await hostMounts();
+    ctx.py = await hostPythonPrefix();
+  });
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  const containerEnv = (): string[] => [
+    '-e',
+    'AWS_EC2_METADATA_DISABLED=true',
+    '-e',
+    `AWS_ENDPOINT_URL=${ctx.moto?.url}`,
+  ];
+  const clients: [string, () => string[]][] = [
+    [
+      'awscli v1',
+      () => [
+        `${ctx.py}/bin/python3`,
+        '-m',
+        'awscli',
+        'sts',
+        'get-caller-identity',
+        '--query',
+        'Arn',
+        '--output',
+        'text',
+      ],
+    ],
+    [
+      'awscli v2',
+      () => [
+        '/usr/bin/aws',
+        '--endpoint-url',
+        ctx.moto?.url ?? '',
+        'sts',
+        'get-caller-identity',
+        '--query',
+        'Arn',
+        '--output',
+        'text',
+      ],
+    ],
+    [
+      'boto3',
+      () => [
+        `${ctx.py}/bin/python3`,
+        '-c',
+        "import boto3;print(boto3.client('sts').get_caller_identity()['Arn'])",
+      ],
+    ],
+    ['JS SDK v3', () => ['/usr/bin/node', '--input-type=module', '-e', JS]],
+  ];
+  for (const [name, cmd] of clients) {
+    test(`${name} in a container gets the profile's role`, async (t) => {
+      if (ctx.skip) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
+      const r = await runKeyless(
+        [
+          'run',
+          '--profile',
+          'app',
+          '--',
+          '--rm',
+          '--pull',
+          'never',
+          ...ctx.mounts,
+          '-v',
+          `${REPO}:/app:ro`,
+          '-w',
+          '/app',
+          ...containerEnv(),
+          ctx.image,
+          ...cmd(),
+        ],
+        {
+          env: ctx.te?.vars ?? {},
+          timeoutMs: 120_000,
+        },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout.trim(), /^arn:aws:sts::123456789012:assumed-role\/runner\//);
+    });
+  }
+
+  test('a per-container profile; docker inspect holds no secret; the id is refused elsewhere and after stop', async (t) => {
+    if (ctx.skip) return t.skip('no Docker');
+    const moto = ctx.moto as Moto;
+    const te = ctx.te as TestEnv;
+    const name = `keyless-run-${Date.now()}`;
+    const r = await runKeyless(
+      [
+        'run',
+        '--profile',
+        'other',
+        '--',
+        '-d',
+        '--name',
+        name,
+        '--pull',
+        'never',
+        ...ctx.mounts,
+        ...containerEnv(),
+        ctx.image,
+        '/bin/sleep',
+        '300',
+      ],
+      {
+        env: te.vars,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    t.after(async () => void (await docker(['rm', '-f', name]).catch(() => undefined)));
+    const { stdout: inspect } = await docker(['inspect', name]);
+    const uri = /AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=([^"]+)/.exec(inspect)?.[1] ?? '';
+    assert.match(uri, /^\/v1\/creds\/[A-Za-z0-9_-]{43}$/);
+    for (const secret of [moto.identity.secretAccessKey, moto.identity.accessKeyId])
+      assert.ok(!inspect.includes(secret));
+    assert.doesNotMatch(inspect, /AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|aws_session_token/);
+    const { stdout: arn } = await docker([
+      'exec',
+      name,
+      `${ctx.py}/bin/python3`,
+      '-m',
+      'awscli',
+      'sts',
+      'get-caller-identity',
+      '--query',
+      'Arn',
+      '--output',
+      'text',
+    ]);
+    assert.match(arn, /assumed-role\/other\//);
+    const inspectAfter = (await docker(['inspect', name])).stdout;
+    assert.ok(!inspectAfter.includes('ASIA'), 'no session key in inspect after use');
+    // another container presenting the first one's id
+    const bb = await ensureBusyboxImage();
+    const probe = await docker([
+      'run',
+      '--rm',
+      '--pull',
+      'never',
+      '--network',
+      'keyless',
+      bb,
+      'sh',
+      '-c',
+      `wget -q -O- http://169.254.170.2${uri} 2>&1; echo rc=$?`,
+    ]);
+    assert.match(probe.stdout, /403|Forbidden/);
+    assert.doesNotMatch(probe.stdout, /SecretAccessKey/);
+    // a stopped container's id
+    await docker(['stop', '-t', '1', name]);
+    await new Promise((res) => setTimeout(res, 500));
+    const res = await fetch(`http://169.254.170.2${uri}`);
+    assert.equal(res.status, 404);
+  });
+});
