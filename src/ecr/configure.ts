@@ -1,0 +1,68 @@
+// Adds or removes `credHelpers` entries for ECR registries in the docker config ($DOCKER_CONFIG or
+// ~/.docker/config.json), keeping every other key, atomically, with a backup of the previous file.
+import { copyFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeylessEnv } from '../config/env.js';
+import { nonEmpty } from '../config/env.js';
+import { KeylessError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { hostOf, parseRegistryHost } from './registry-host.js';
+
+export const HELPER_NAME = 'keyless';
+
+export function dockerConfigPath(env: KeylessEnv): string {
+  return join(nonEmpty(env.vars.DOCKER_CONFIG) ?? join(env.home, '.docker'), 'config.json');
+}
+
+export async function configureCredHelpers(
+  env: KeylessEnv,
+  registries: string[],
+  remove: boolean,
+): Promise<{ path: string; changed: string[] }> {
+  const hosts = registries.map((r) => {
+    if (!parseRegistryHost(r)) {
+      throw new KeylessError(
+        'ECR_NOT_A_REGISTRY',
+        `"${r}" is not an ECR registry host (like 123456789012.dkr.ecr.eu-west-1.amazonaws.com or public.ecr.aws).`,
+      );
+    }
+    return hostOf(r);
+  });
+  const path = dockerConfigPath(env);
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  let config: Record<string, unknown> = {};
+  if (text.trim() !== '') {
+    try {
+      config = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new KeylessError(
+        'ECR_DOCKER_CONFIG_INVALID',
+        `${path} is not valid JSON; fix it first (nothing was changed).`,
+      );
+    }
+  }
+  const helpers = { ...((config.credHelpers as Record<string, string> | undefined) ?? {}) };
+  const changed: string[] = [];
+  for (const h of hosts) {
+    if (remove) {
+      if (helpers[h] === HELPER_NAME) {
+        delete helpers[h];
+        changed.push(h);
+      }
+    } else if (helpers[h] !== HELPER_NAME) {
+      helpers[h] = HELPER_NAME;
+      changed.push(h);
+    }
+  }
+  if (changed.length === 0) return { path, changed };
+  const next = { ...config, credHelpers: helpers };
+  if (Object.keys(helpers).length === 0) delete (next as Record<string, unknown>).credHelpers;
+  if (text !== '') await copyFile(path, `${path}.keyless-backup`);
+  await writeFileAtomic(path, `${JSON.stringify(next, null, '\t')}\n`, { mode: 0o600 });
+  return { path, changed };
+}

@@ -1,0 +1,55 @@
+// ECR tokens cached per registry and credential identity (never the rotating access key id, which
+// would miss on every new session) in one 0600 file under $KEYLESS_HOME/ecr, written atomically.
+// A token is reused until half its validity has passed and is never handed out expired. A corrupt
+// file is rebuilt (and logged). Nothing else ever holds a token.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
+
+export interface CachedToken {
+  username: string;
+  secret: string;
+  /** epoch ms */
+  expiresAt: number;
+  requestedAt: number;
+}
+
+interface CacheFile {
+  version: 1;
+  tokens: Record<string, CachedToken>;
+}
+
+export function cacheKey(parts: { kind: string; host: string; region: string; identity: string }): string {
+  return createHash('sha256')
+    .update(JSON.stringify([parts.kind, parts.host, parts.region, parts.identity]))
+    .digest('hex');
+}
+
+/** Usable: not past half of its validity window, and at least 5 minutes from expiry. */
+export function usable(t: CachedToken, now: number): boolean {
+  const half = t.requestedAt + (t.expiresAt - t.requestedAt) / 2;
+  return now < half && t.expiresAt - now > 5 * 60_000;
+}
+
+export async function readCache(path: string, log: (line: string) => void): Promise<CacheFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return { version: 1, tokens: {} };
+  }
+  try {
+    const parsed = JSON.parse(text) as CacheFile;
+    if (parsed.version !== 1 || typeof parsed.tokens !== 'object' || parsed.tokens === null)
+      throw new Error('unknown shape');
+    return parsed;
+  } catch (err) {
+    log(`token cache ${path} is corrupt (${(err as Error).message}); rebuilding it`);
+    return { version: 1, tokens: {} };
+  }
+}
+
+export async function writeCache(path: string, cache: CacheFile, now: number): Promise<void> {
+  for (const [k, t] of Object.entries(cache.tokens)) if (t.expiresAt <= now) delete cache.tokens[k];
+  await writeFileAtomic(path, JSON.stringify(cache));
+}

@@ -1,0 +1,143 @@
+// docker-credential-keyless as a real process: the credential-helper protocol exactly, tokens from
+// moto's ECR (signature checks on), the token cache, and `keyless ecr configure`.
+// Emulator difference: moto's GetAuthorizationToken returns expiresAt 2015-01-01 (already expired), so
+// its tokens are handed out but never cached; the cache-hit path is proven with a seeded cache entry.
+import { describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { makeTestEnv, type TestEnv } from '../helpers/env.js';
+import { runProcess, runKeyless, HELPER_BIN } from '../helpers/cli.js';
+import { cacheKey } from '../../src/ecr/token-cache.js';
+
+const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+const helper = (verb: string, input: string, env: Record<string, string>) =>
+  runProcess(process.execPath, [HELPER_BIN, verb], { env, input });
+
+async function setup(t: TestContext): Promise<{ moto: Moto; te: TestEnv; env: Record<string, string> }> {
+  const moto = await startMoto(t, { roles: ['puller'] });
+  // a role profile: moto's GetSessionToken keys do not validate, AssumeRole keys do
+  const te = await makeTestEnv(t, {
+    endpoint: moto.url,
+    awsConfig: `[profile dev]\nregion = us-east-1\n[profile app]\nrole_arn = ${moto.identity.roles.puller}\nsource_profile = dev\n`,
+  });
+  const add = await runKeyless(['add', 'dev', '--env'], {
+    env: {
+      ...te.vars,
+      AWS_ACCESS_KEY_ID: moto.identity.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: moto.identity.secretAccessKey,
+    },
+  });
+  assert.equal(add.code, 0, add.stderr);
+  return { moto, te, env: { ...te.vars, AWS_PROFILE: 'app' } };
+}
+
+describe('docker-credential-keyless', () => {
+  test('speaks the helper protocol: version, list, store/erase no-ops, not-found text, errors on stdout, silent stderr', async (t) => {
+    const te = await makeTestEnv(t);
+    const v = await helper('version', '', te.vars);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^docker-credential-keyless \(keyless\) /);
+    const list = await helper('list', 'unused', te.vars);
+    assert.deepEqual([list.code, list.stdout.trim()], [0, '{}']);
+    for (const verb of ['store', 'erase']) {
+      const r = await helper(
+        verb,
+        verb === 'store' ? JSON.stringify({ ServerURL: HOST, Username: 'AWS', Secret: 'x' }) : HOST,
+        te.vars,
+      );
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, '', ''], verb);
+    }
+    const other = await helper('get', 'https://index.docker.io/v1/', te.vars);
+    assert.deepEqual(
+      [other.code, other.stdout, other.stderr],
+      [1, 'credentials not found in native keychain\n', ''],
+    );
+    const empty = await helper('get', '  \n', te.vars);
+    assert.deepEqual([empty.code, empty.stdout.trim()], [1, 'no credentials server URL']);
+    const usage = await runProcess(process.execPath, [HELPER_BIN], { env: te.vars });
+    assert.equal(usage.code, 1);
+    assert.match(usage.stdout, /Usage/);
+  });
+
+  test('get for an ECR host returns the token from ECR with a keyless host profile (moto: expired tokens never cached)', async (t) => {
+    const { moto, env } = await setup(t);
+    for (const form of [HOST, `${HOST}:443`, `https://${HOST}:443/v2/`]) {
+      const r = await helper('get', form, env);
+      assert.equal(r.code, 0, r.stdout);
+      assert.equal(r.stderr, '');
+      assert.deepEqual(JSON.parse(r.stdout), {
+        ServerURL: form,
+        Username: 'AWS',
+        Secret: '123456789012-auth-token',
+      });
+    }
+    assert.equal(moto.countRequests('GetAuthorizationToken'), 3, 'an already-expired token is never reused');
+  });
+
+  test('a cached token is served without any AWS call; a corrupt cache is rebuilt and logged; the cache is 0600', async (t) => {
+    const { moto, te, env } = await setup(t);
+    const dir = join(te.keylessHome, 'ecr');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const key = cacheKey({ kind: 'private', host: HOST, region: 'us-east-1', identity: 'profile:app' });
+    const now = Date.now();
+    await writeFile(
+      join(dir, 'tokens.json'),
+      JSON.stringify({
+        version: 1,
+        tokens: {
+          [key]: {
+            username: 'AWS',
+            secret: 'cached-secret',
+            requestedAt: now,
+            expiresAt: now + 12 * 3600_000,
+          },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    const hit = await helper('get', HOST, env);
+    assert.equal(JSON.parse(hit.stdout).Secret, 'cached-secret');
+    assert.equal(moto.countRequests('GetAuthorizationToken'), 0);
+    // another identity misses
+    const same = await helper('get', HOST, { ...env, KEYLESS_ECR_PROFILE: 'app' });
+    assert.equal(JSON.parse(same.stdout).Secret, 'cached-secret', 'same identity (profile app) hits');
+    await writeFile(join(dir, 'tokens.json'), '{not json');
+    const rebuilt = await helper('get', HOST, env);
+    assert.equal(rebuilt.code, 0);
+    assert.equal(JSON.parse(rebuilt.stdout).Secret, '123456789012-auth-token');
+    assert.match(await readFile(join(dir, 'helper.log'), 'utf8'), /corrupt.*rebuilding/);
+    assert.ok(
+      !(await readFile(join(dir, 'helper.log'), 'utf8')).includes('auth-token'),
+      'no token in the log',
+    );
+    assert.equal((await stat(join(dir, 'helper.log'))).mode & 0o777, 0o600);
+  });
+
+  test('keyless ecr configure adds and removes credHelpers, keeps other keys, backs up, honours DOCKER_CONFIG', async (t) => {
+    const te = await makeTestEnv(t);
+    const dockerDir = join(te.home, 'dockercfg');
+    await mkdir(dockerDir);
+    await writeFile(
+      join(dockerDir, 'config.json'),
+      JSON.stringify({ auths: { 'ghcr.io': {} }, credHelpers: { 'gcr.io': 'gcloud' }, currentContext: 'x' }),
+    );
+    const env = { ...te.vars, DOCKER_CONFIG: dockerDir };
+    const add = await runKeyless(['ecr', 'configure', HOST, 'public.ecr.aws'], { env });
+    assert.equal(add.code, 0, add.stderr);
+    const cfg = JSON.parse(await readFile(join(dockerDir, 'config.json'), 'utf8'));
+    assert.deepEqual(cfg.credHelpers, { 'gcr.io': 'gcloud', [HOST]: 'keyless', 'public.ecr.aws': 'keyless' });
+    assert.deepEqual(cfg.auths, { 'ghcr.io': {} });
+    assert.equal(cfg.currentContext, 'x');
+    assert.ok((await readFile(join(dockerDir, 'config.json.keyless-backup'), 'utf8')).includes('gcloud'));
+    const rm = await runKeyless(['ecr', 'configure', '--remove', HOST, 'public.ecr.aws'], { env });
+    assert.equal(rm.code, 0);
+    assert.deepEqual(JSON.parse(await readFile(join(dockerDir, 'config.json'), 'utf8')).credHelpers, {
+      'gcr.io': 'gcloud',
+    });
+    const bad = await runKeyless(['ecr', 'configure', 'docker.io'], { env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not an ECR registry host/);
+  });
+});
