@@ -9,7 +9,7 @@ import { memoryStore } from '../../test/helpers/memory-store.js';
 import { fakeAccessKeyId, fakeSecretAccessKey } from '../../test/helpers/keys.js';
 import { parseProfileFiles } from './profile-file.js';
 import { planProfile } from './plan.js';
-import { runPlan, type RunDeps } from './run-plan.js';
+import { reuseMargin, runPlan, type RunDeps } from './run-plan.js';
 import type { AssumeRoleParams, SessionTokenParams, StsCalls } from './sts.js';
 import type { Credentials } from './types.js';
 
@@ -121,6 +121,18 @@ describe('runPlan (stand-in STS, in-memory store)', () => {
     assert.notEqual(third.accessKeyId, first.accessKeyId);
     assert.equal(s.sts.calls.length, 2);
     assert.equal(s.mfaAsked(), 2);
+  });
+
+  test('a 900-second session is still reused: the margin is at most a third of its lifetime', async () => {
+    assert.equal(reuseMargin(undefined, 900), 300_000);
+    assert.equal(reuseMargin(undefined, 3600), 15 * 60_000);
+    assert.equal(reuseMargin(60_000, undefined), 60_000);
+    const s = setup();
+    const plan = planProfile(s.files, 'dev');
+    await runPlan(plan, s.deps, { durationSeconds: 900 });
+    s.clock.advance(9 * 60_000);
+    await runPlan(plan, s.deps, { durationSeconds: 900 });
+    assert.equal(s.mfaAsked(), 1);
   });
 
   test('the session cache holds sessions only, never the long-term key', async () => {

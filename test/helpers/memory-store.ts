@@ -7,6 +7,8 @@ import type { LongTermKey, SecretStore, StoredKeyInfo } from '../../src/store/ty
 export interface MemoryStore extends SecretStore {
   readonly keys: Map<string, LongTermKey>;
   readonly sessions: Map<string, Credentials>;
+  /** method name → number of calls */
+  readonly calls: Map<string, number>;
   /** when true every call throws VAULT_PASSPHRASE_REQUIRED, as the file store without a passphrase */
   locked: boolean;
 }
@@ -16,21 +18,22 @@ export function memoryStore(keys: Record<string, LongTermKey> = {}): MemoryStore
     backend: 'memory',
     keys: new Map(Object.entries(keys)),
     sessions: new Map(),
+    calls: new Map(),
     locked: false,
     async getKey(profile) {
-      guard();
+      guard('getKey');
       return store.keys.get(profile);
     },
     async putKey(profile, key) {
-      guard();
+      guard('putKey');
       store.keys.set(profile, key);
     },
     async removeKey(profile) {
-      guard();
+      guard('removeKey');
       return store.keys.delete(profile);
     },
     async listKeys(): Promise<StoredKeyInfo[]> {
-      guard();
+      guard('listKeys');
       return [...store.keys.entries()].map(([profile, k]) => ({
         profile,
         accessKeyIdRedacted: `${k.accessKeyId.slice(0, 4)}…${k.accessKeyId.slice(-4)}`,
@@ -39,19 +42,20 @@ export function memoryStore(keys: Record<string, LongTermKey> = {}): MemoryStore
       }));
     },
     async getSession(cacheKey) {
-      guard();
+      guard('getSession');
       return store.sessions.get(cacheKey);
     },
     async putSession(cacheKey, credentials) {
-      guard();
+      guard('putSession');
       store.sessions.set(cacheKey, credentials);
     },
     async removeSession(cacheKey) {
-      guard();
+      guard('removeSession');
       store.sessions.delete(cacheKey);
     },
   };
-  function guard(): void {
+  function guard(method: string): void {
+    store.calls.set(method, (store.calls.get(method) ?? 0) + 1);
     if (store.locked) throw new KeylessError('VAULT_PASSPHRASE_REQUIRED', 'no passphrase (memory store)');
   }
   return store;
