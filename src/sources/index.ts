@@ -121,6 +121,8 @@ export async function createCredentialSource(
     ...(region ? { region } : {}),
     warnings: plan.warnings,
     dispose: async () => {
+      // leases are about to be revoked: the kept answer must not outlive them
+      last = undefined;
       const all = disposers.splice(0);
       for (const d of all) await d();
     },

@@ -35,5 +35,10 @@ describe('createCredentialSource (moto, signature checks on)', () => {
     const renewed = await source();
     assert.notEqual(renewed.accessKeyId, a.accessKeyId);
     assert.equal(moto.countRequests('AssumeRole'), 2);
+    // after dispose nothing is answered from memory (a Vault lease behind it would be revoked)
+    await source.dispose();
+    const reads2 = store.calls.get('getKey') ?? 0;
+    await source();
+    assert.equal(store.calls.get('getKey'), reads2 + 1);
   });
 });
