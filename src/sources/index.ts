@@ -4,7 +4,8 @@
 import type { KeylessEnv } from '../config/env.js';
 import type { SecretStore } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
-import type { CredentialSource } from './types.js';
+import type { Credentials, CredentialSource } from './types.js';
+import { systemClock } from '../util/clock.js';
 
 export type { Credentials, CredentialSource } from './types.js';
 
@@ -56,7 +57,7 @@ export async function createCredentialSource(
 ): Promise<DisposableSource> {
   const { readProfileFiles } = await import('./read-profile-files.js');
   const { planProfile } = await import('./plan.js');
-  const { runPlan } = await import('./run-plan.js');
+  const { runPlan, DEFAULT_MIN_VALIDITY_MS } = await import('./run-plan.js');
   const { stsCalls } = await import('./sts.js');
   const env = context.env;
   const profile = request.profile ?? env.awsProfile ?? 'default';
@@ -75,7 +76,7 @@ export async function createCredentialSource(
     const token = context.mfaToken;
     mfa = async () => token;
   }
-  const source = async () =>
+  const run = async () =>
     runPlan(
       plan,
       {
@@ -94,10 +95,34 @@ export async function createCredentialSource(
         ...(request.durationSeconds ? { durationSeconds: request.durationSeconds } : {}),
       },
     );
+  // The credential server calls the source on every refresh: answer from memory while the last
+  // session has enough time left (no store decryption, no credential_process, no new Vault lease),
+  // and let concurrent callers share one run (one STS call, one MFA prompt).
+  const clock = context.clock ?? systemClock;
+  let last: { creds: Credentials; fetchedAt: number } | undefined;
+  let inflight: Promise<Credentials> | undefined;
+  const source = async (): Promise<Credentials> => {
+    if (last?.creds.expiration) {
+      const left = last.creds.expiration.getTime() - clock.now();
+      const lifetime = last.creds.expiration.getTime() - last.fetchedAt;
+      if (left >= Math.min(context.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS, lifetime / 3)) return last.creds;
+    }
+    inflight ??= run()
+      .then((creds) => {
+        last = { creds, fetchedAt: clock.now() };
+        return creds;
+      })
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  };
   return Object.assign(source, {
     ...(region ? { region } : {}),
     warnings: plan.warnings,
     dispose: async () => {
+      // leases are about to be revoked: the kept answer must not outlive them
+      last = undefined;
       const all = disposers.splice(0);
       for (const d of all) await d();
     },

@@ -34,6 +34,19 @@ function cacheKey(parts: unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
+/** Default: a cached session is reused while it has at least 15 minutes left. */
+export const DEFAULT_MIN_VALIDITY_MS = 15 * 60_000;
+
+/**
+ * How long a session must still be valid to be reused: the configured margin, but at most a third of
+ * the session's lifetime. Without the cap a 900-second session (the STS minimum) would never be
+ * reused and MFA would be asked on every call.
+ */
+export function reuseMargin(minValidityMs: number | undefined, durationSeconds: number | undefined): number {
+  const margin = minValidityMs ?? DEFAULT_MIN_VALIDITY_MS;
+  return durationSeconds ? Math.min(margin, (durationSeconds * 1000) / 3) : margin;
+}
+
 function isCode(err: unknown, code: string): boolean {
   return isKeylessError(err) && err.code === code;
 }
@@ -122,9 +135,10 @@ async function cached(
   key: string,
   label: string,
   fetch: () => Promise<Credentials>,
+  durationSeconds: number | undefined,
 ): Promise<Credentials> {
   const clock = deps.clock ?? systemClock;
-  const minValidity = deps.minValidityMs ?? 15 * 60_000;
+  const minValidity = reuseMargin(deps.minValidityMs, durationSeconds);
   let store: SecretStore | undefined;
   try {
     store = await deps.store();
@@ -177,13 +191,18 @@ export async function runPlan(
     const duration = extra.durationSeconds ?? st.durationSeconds;
     chain = [...chain, 'GetSessionToken', st.mfaSerial ?? '', duration ?? 0];
     const base = creds;
-    creds = await cached(deps, cacheKey(chain), `${plan.profile}: GetSessionToken`, async () =>
-      deps.sts.getSessionToken(base, {
-        ...(duration ? { durationSeconds: duration } : {}),
-        ...(st.mfaSerial
-          ? { mfaSerial: st.mfaSerial, mfaCode: await mfaCode(deps, st.mfaSerial, plan.profile) }
-          : {}),
-      }),
+    creds = await cached(
+      deps,
+      cacheKey(chain),
+      `${plan.profile}: GetSessionToken`,
+      async () =>
+        deps.sts.getSessionToken(base, {
+          ...(duration ? { durationSeconds: duration } : {}),
+          ...(st.mfaSerial
+            ? { mfaSerial: st.mfaSerial, mfaCode: await mfaCode(deps, st.mfaSerial, plan.profile) }
+            : {}),
+        }),
+      duration,
     );
   }
   for (let i = 0; i < roles.length; i++) {
@@ -204,16 +223,21 @@ export async function runPlan(
       sessionName,
     ];
     const source = creds;
-    creds = await cached(deps, cacheKey(chain), `${role.profile}: AssumeRole ${role.roleArn}`, async () =>
-      deps.sts.assumeRole(source, {
-        roleArn: role.roleArn,
-        roleSessionName: sessionName.replace(/[^\w+=,.@-]/g, '-'),
-        ...(duration ? { durationSeconds: duration } : {}),
-        ...(role.externalId ? { externalId: role.externalId } : {}),
-        ...(role.mfaSerial
-          ? { mfaSerial: role.mfaSerial, mfaCode: await mfaCode(deps, role.mfaSerial, role.profile) }
-          : {}),
-      }),
+    creds = await cached(
+      deps,
+      cacheKey(chain),
+      `${role.profile}: AssumeRole ${role.roleArn}`,
+      async () =>
+        deps.sts.assumeRole(source, {
+          roleArn: role.roleArn,
+          roleSessionName: sessionName.replace(/[^\w+=,.@-]/g, '-'),
+          ...(duration ? { durationSeconds: duration } : {}),
+          ...(role.externalId ? { externalId: role.externalId } : {}),
+          ...(role.mfaSerial
+            ? { mfaSerial: role.mfaSerial, mfaCode: await mfaCode(deps, role.mfaSerial, role.profile) }
+            : {}),
+        }),
+      duration,
     );
   }
   if (!creds.sessionToken) {
