@@ -53,7 +53,8 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
             ...(key.roleArn ? { roleArn: key.roleArn } : {}),
             durationSeconds,
           },
-          { env },
+          // sessions handed to tasks keep at least refresh-before
+          { env, minValidityMs: effective * 1000 },
         );
         return source();
       };
