@@ -1,4 +1,36 @@
-// Registers this area's commands. Flags here; bodies imported lazily inside each action.
+// Registers `keyless doctor`.
 import type { Command } from 'commander';
+import { action } from '../action.js';
 
-export function registerDoctorCommands(_program: Command): void {}
+export function registerDoctorCommands(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'diagnose the host, containers and EC2 settings; each check is ok / warn / fail with the exact fix',
+    )
+    .option('--json', 'the documented JSON report (version 1)')
+    .option(
+      '--container <id>',
+      'also check from inside this container: credentials endpoint and IMDSv2 (hop limit)',
+    )
+    .option('--instance-id <id>', "also read this EC2 instance's metadata options through the EC2 API")
+    .option('--profile <profile>', 'credentials for the EC2 check (default AWS_PROFILE)')
+    .addHelpText('after', '\nExit status 1 when any check fails.')
+    .action(
+      action(async (opts: { json?: boolean; container?: string; instanceId?: string; profile?: string }) => {
+        const { loadEnv } = await import('../../config/env.js');
+        const { runDoctor } = await import('../../doctor/index.js');
+        const { output } = await import('../output.js');
+        const r = await runDoctor(loadEnv(), opts);
+        if (opts.json) output.json(r);
+        else {
+          for (const c of r.checks) {
+            output.data(`${c.status.toUpperCase().padEnd(4)}  ${c.title}: ${c.found}`);
+            if (c.fix && c.status !== 'ok') output.data(`      fix: ${c.fix}`);
+          }
+          output.data(`${r.summary.ok} ok, ${r.summary.warn} warn, ${r.summary.fail} fail`);
+        }
+        return r.summary.fail > 0 ? 1 : 0;
+      }),
+    );
+}
