@@ -13,6 +13,7 @@ export interface RunFlags {
 
 export function registerDockerCommands(program: Command): void {
   registerRunCommand(program);
+  registerComposeCommand(program);
 }
 
 function registerRunCommand(program: Command): void {
@@ -39,6 +40,48 @@ function registerRunCommand(program: Command): void {
       action(async (args: string[], flags: RunFlags) => {
         const { runRun } = await import('./docker/run.js');
         return runRun(args, flags);
+      }),
+    );
+}
+
+export interface ComposeFlags {
+  profile?: string;
+  print?: boolean;
+  file?: string[];
+  networkName: string;
+  subnet: string;
+  gateway: string;
+}
+
+function registerComposeCommand(program: Command): void {
+  program
+    .command('compose')
+    .description(
+      'docker compose where services asking for AWS access (x-keyless, keyless.* labels) get role credentials',
+    )
+    .argument('[compose-args...]', 'compose arguments, after --')
+    .option(
+      '--profile <profile>',
+      'profile for services that ask for access without naming a profile or role',
+    )
+    .option('--print', 'print the generated override and exit (registers nothing; ids are placeholders)')
+    .option(
+      '-f, --file <file>',
+      'compose file (repeatable; default: compose finds them)',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
+    .option('--network-name <name>', 'keyless bridge network', 'keyless')
+    .option('--subnet <cidr>', 'its subnet', '169.254.170.0/24')
+    .option('--gateway <ip>', 'its gateway on the host, where the server listens', '169.254.170.2')
+    .addHelpText(
+      'after',
+      '\nExample:\n  keyless compose --profile dev -- up -d\n\n' +
+        'A service asks with `x-keyless: {profile: dev}` (or role-arn) or a keyless.profile / keyless.role-arn label.',
+    )
+    .action(
+      action(async (args: string[], flags: ComposeFlags) => {
+        const { runCompose } = await import('./docker/compose.js');
+        return runCompose(args, flags);
       }),
     );
 }
