@@ -14,6 +14,7 @@ export interface RunFlags {
 export function registerDockerCommands(program: Command): void {
   registerRunCommand(program);
   registerComposeCommand(program);
+  registerBuildCommand(program);
 }
 
 function registerRunCommand(program: Command): void {
@@ -82,6 +83,34 @@ function registerComposeCommand(program: Command): void {
       action(async (args: string[], flags: ComposeFlags) => {
         const { runCompose } = await import('./docker/compose.js');
         return runCompose(args, flags);
+      }),
+    );
+}
+
+export interface BuildFlags {
+  profile?: string;
+  roleArn?: string;
+}
+
+function registerBuildCommand(program: Command): void {
+  program
+    .command('build')
+    .description(
+      'docker build with BuildKit; short-lived credentials as the `aws` secret, never in the image',
+    )
+    .argument('[docker-build-args...]', 'docker build arguments, after --')
+    .option('--profile <profile>', 'profile whose credentials the build gets')
+    .option('--role-arn <arn>', 'role the build gets, assumed from the profile')
+    .addHelpText(
+      'after',
+      '\nExample:\n  keyless build --profile dev -- -t app .\n\n' +
+        'In the Dockerfile: RUN --mount=type=secret,id=aws,target=/root/.aws/credentials aws s3 cp ...\n' +
+        'Exit 1 when the built image holds the secret. KEYLESS_DOCKER names the docker CLI.',
+    )
+    .action(
+      action(async (args: string[], flags: BuildFlags) => {
+        const { runBuild } = await import('./docker/build.js');
+        return runBuild(args, flags);
       }),
     );
 }
