@@ -55,7 +55,8 @@ describe('keyless build (real engine, BuildKit)', { timeout: 300_000 }, () => {
     t.after(async () => void (await docker(['rmi', '-f', tag]).catch(() => undefined)));
     await writeFile(
       join(ctx.dir, 'Dockerfile'),
-      'FROM local/busybox:latest\nRUN --mount=type=secret,id=aws,target=/root/.aws/credentials grep -c aws_access_key_id /root/.aws/credentials > /count\n',
+      // a nonce defeats the BuildKit cache (the secret is not part of the cache key)
+      `FROM local/busybox:latest\nRUN --mount=type=secret,id=aws,target=/root/.aws/credentials grep -c aws_access_key_id /root/.aws/credentials > /count # ${Date.now()}\n`,
     );
     const code = await runBuildWith(['--pull=false', '-t', tag, ctx.dir], envWith(DEBIAN_DOCKER), source());
     assert.equal(code, 0);
@@ -74,7 +75,8 @@ describe('keyless build (real engine, BuildKit)', { timeout: 300_000 }, () => {
     t.after(async () => void (await docker(['rmi', '-f', tag]).catch(() => undefined)));
     await writeFile(
       join(ctx.dir, 'Dockerfile.leak'),
-      'FROM local/busybox:latest\nRUN --mount=type=secret,id=aws,target=/root/.aws/credentials cp /root/.aws/credentials /leak\n',
+      // a nonce defeats the BuildKit cache (the secret is not part of the cache key)
+      `FROM local/busybox:latest\nRUN --mount=type=secret,id=aws,target=/root/.aws/credentials cp /root/.aws/credentials /leak # ${Date.now()}\n`,
     );
     await assert.rejects(
       runBuildWith(
