@@ -1,4 +1,55 @@
-// Registers this area's commands. Flags here; bodies imported lazily inside each action.
+// Registers `keyless scan`. The body is imported lazily.
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import { action } from '../action.js';
 
-export function registerScanCommands(_program: Command): void {}
+export interface ScanFlags {
+  format: string;
+  output?: string;
+  failOn: string;
+  baseline?: string;
+  writeBaseline?: string;
+  verify?: boolean;
+  kind: string;
+  exclude?: string[];
+}
+
+export function registerScanCommands(program: Command): void {
+  program
+    .command('scan')
+    .description(
+      'find AWS credentials in Dockerfiles, compose files, directories, images (every layer) and containers',
+    )
+    .argument('<target...>', 'paths, image references (or docker-save .tar files) and container ids or names')
+    .addOption(
+      new Option('--format <format>', 'report format').choices(['text', 'json', 'sarif']).default('text'),
+    )
+    .option('--output <file>', 'write the report to FILE instead of stdout')
+    .addOption(
+      new Option('--fail-on <level>', 'exit 1 when a finding is at or above this severity')
+        .choices(['info', 'low', 'medium', 'high', 'critical', 'never'])
+        .default('high'),
+    )
+    .option('--baseline <file>', 'accept the findings listed in this baseline file (from --write-baseline)')
+    .option('--write-baseline <file>', 'write the current findings as a baseline')
+    .option(
+      '--verify',
+      'check found key pairs with sts:GetCallerIdentity (honours AWS_ENDPOINT_URL; off by default)',
+    )
+    .addOption(
+      new Option('--kind <kind>', 'force the target kind')
+        .choices(['auto', 'dockerfile', 'compose', 'dir', 'file', 'archive', 'image', 'container'])
+        .default('auto'),
+    )
+    .option('--exclude <pattern...>', 'extra .dockerignore-style patterns for directories')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless scan .\n  keyless scan myimage:latest --format sarif --output keyless.sarif\n  keyless scan Dockerfile docker-compose.yml --fail-on medium\n\nA line with "keyless:ignore" is never reported.',
+    )
+    .action(
+      action(async (targets: string[], flags: ScanFlags) => {
+        const { runScan } = await import('./scan/run.js');
+        return runScan(targets, flags);
+      }),
+    );
+}

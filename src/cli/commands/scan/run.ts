@@ -1,0 +1,124 @@
+// Body of `keyless scan`.
+import { readFile, stat } from 'node:fs/promises';
+import { loadEnv } from '../../../config/env.js';
+import { KeylessError } from '../../../errors.js';
+import { dockerClientFromEnv } from '../../../docker/engine/index.js';
+import { renderJson, renderSarif, renderText } from '../../../scan/reports.js';
+import { scanContainer, scanDirectory, scanFile, scanImageRef, kindOfFile } from '../../../scan/targets.js';
+import { severityRank, type Finding, type Severity } from '../../../scan/types.js';
+import { writeFileAtomic } from '../../../util/atomic-file.js';
+import { output } from '../../output.js';
+import { keylessVersion } from '../../version.js';
+import type { ExitCode } from '../../action.js';
+import type { ScanFlags } from '../scan.js';
+
+async function scanTarget(
+  target: string,
+  flags: ScanFlags,
+  docker: () => ReturnType<typeof dockerClientFromEnv>,
+): Promise<Finding[]> {
+  const kind = flags.kind;
+  const st = await stat(target).catch(() => undefined);
+  if (kind === 'image') return scanImageRef(docker(), target);
+  if (kind === 'container') return scanContainer(docker(), target);
+  if (st?.isDirectory()) return scanDirectory(target, flags.exclude ?? []);
+  if (st?.isFile())
+    return scanFile(target, kind === 'auto' ? kindOfFile(target) : (kind as ReturnType<typeof kindOfFile>));
+  // not a path: a container by id or name, else an image by reference
+  const client = docker();
+  try {
+    return await scanContainer(client, target);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'DOCKER_UNREACHABLE') throw err;
+  }
+  try {
+    return await scanImageRef(client, target);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'DOCKER_NOT_FOUND') {
+      throw new KeylessError(
+        'SCAN_TARGET_NOT_FOUND',
+        `"${target}" is not a file, directory, container or local image. Check the name (images must be pulled first).`,
+      );
+    }
+    throw err;
+  }
+}
+
+async function verify(findings: Finding[]): Promise<void> {
+  const env = loadEnv();
+  const { awsClientConfig } = await import('../../../aws/client-config.js');
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  for (const f of findings) {
+    if (!f.secretPair) continue;
+    // only to STS (AWS_ENDPOINT_URL honoured), never anywhere else
+    const sts = new STSClient({
+      ...awsClientConfig(env, { service: 'STS', region: 'us-east-1', credentials: f.secretPair }),
+      maxAttempts: 1,
+    });
+    try {
+      await sts.send(new GetCallerIdentityCommand({}));
+      f.verified = 'live';
+      f.severity = 'critical';
+    } catch (err) {
+      const name = (err as { name?: string }).name ?? '';
+      f.verified = /InvalidClientTokenId|SignatureDoesNotMatch|AccessDenied/.test(name)
+        ? 'invalid'
+        : 'unknown';
+    } finally {
+      sts.destroy();
+    }
+  }
+}
+
+export async function runScan(targets: string[], flags: ScanFlags): Promise<ExitCode> {
+  let client: ReturnType<typeof dockerClientFromEnv> | undefined;
+  const docker = (): ReturnType<typeof dockerClientFromEnv> => (client ??= dockerClientFromEnv(loadEnv()));
+  let findings: Finding[] = [];
+  for (const t of targets) findings.push(...(await scanTarget(t, flags, docker)));
+  if (flags.baseline) {
+    let accepted: Set<string>;
+    try {
+      accepted = new Set(
+        (JSON.parse(await readFile(flags.baseline, 'utf8')) as { fingerprints: string[] }).fingerprints,
+      );
+    } catch (err) {
+      throw new KeylessError(
+        'SCAN_BASELINE_INVALID',
+        `cannot read the baseline ${flags.baseline} (${(err as Error).message}). Write one with --write-baseline.`,
+      );
+    }
+    findings = findings.filter((f) => !accepted.has(f.fingerprint));
+  }
+  // the same secret at the same place found twice (a file scanned as a directory entry and as an env_file)
+  const seen = new Set<string>();
+  findings = findings.filter((f) => {
+    const k = `${f.fingerprint}\0${f.location.path}\0${f.location.line ?? ''}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  if (flags.verify) await verify(findings);
+  for (const f of findings) delete f.secretPair;
+  findings.sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) || a.location.path.localeCompare(b.location.path),
+  );
+  if (flags.writeBaseline)
+    await writeFileAtomic(
+      flags.writeBaseline,
+      JSON.stringify({ version: 1, fingerprints: findings.map((f) => f.fingerprint) }, null, 2),
+      { mode: 0o644 },
+    );
+  const version = keylessVersion();
+  const text =
+    flags.format === 'json'
+      ? renderJson(findings, version)
+      : flags.format === 'sarif'
+        ? renderSarif(findings, version)
+        : renderText(findings);
+  if (flags.output) await writeFileAtomic(flags.output, `${text}\n`, { mode: 0o644 });
+  else output.data(text);
+  if (flags.failOn === 'never') return 0;
+  const threshold = severityRank(flags.failOn as Severity);
+  return findings.some((f) => severityRank(f.severity) >= threshold) ? 1 : 0;
+}

@@ -1,0 +1,123 @@
+// Compose rules: environment (map and list), env_file targets, build.args, volumes mounting ~/.aws or
+// credentials files. Line numbers come from the YAML parser.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node } from 'yaml';
+import { detectCredentials, fingerprint, Rule } from './detectors.js';
+import type { Finding } from './types.js';
+
+const SECRET_NAMES = /^(AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN)$/;
+const FIX =
+  'Remove it and run the service with `keyless compose` (role credentials through the ECS endpoint, no key in the file).';
+
+export async function scanCompose(text: string, path: string): Promise<Finding[]> {
+  const findings = detectCredentials(text, { base: { path } });
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  const at = (n: Node | null | undefined): number => (n?.range ? lc.linePos(n.range[0]).line : 1);
+  const add = (name: string, line: number, what: string): void => {
+    if (findings.some((f) => f.location.line === line && f.rule !== Rule.COMPOSE_SECRET_ENV)) return;
+    findings.push({
+      rule: Rule.COMPOSE_SECRET_ENV,
+      severity: 'high',
+      message: `${what}`,
+      fix: FIX,
+      location: { path, line },
+      excerpt: name,
+      fingerprint: fingerprint(Rule.COMPOSE_SECRET_ENV, name, `${path}:${line}`),
+    });
+  };
+  const services = doc.get('services', true);
+  if (!isMap(services)) return findings;
+  for (const item of services.items) {
+    if (!isPair(item) || !isMap(item.value)) continue;
+    const svc = String(isScalar(item.key) ? item.key.value : item.key);
+    const body = item.value;
+    const envNode = body.get('environment', true);
+    const visitEnv = (name: string, value: unknown, line: number, where: string): void => {
+      if (SECRET_NAMES.test(name) && value !== undefined && value !== null && value !== '') {
+        add(name, line, `service ${svc}: ${where} sets ${name}`);
+      }
+    };
+    if (isMap(envNode))
+      for (const p of envNode.items)
+        if (isPair(p))
+          visitEnv(
+            String((p.key as { value?: unknown })?.value),
+            (p.value as { value?: unknown })?.value,
+            at(p.key as Node),
+            'environment',
+          );
+    if (isSeq(envNode))
+      for (const e of envNode.items) {
+        const s = String((e as { value?: unknown }).value ?? '');
+        const [k, ...v] = s.split('=');
+        visitEnv(k as string, v.join('='), at(e as Node), 'environment');
+      }
+    const build = body.get('build', true);
+    if (isMap(build)) {
+      const args = build.get('args', true);
+      if (isMap(args))
+        for (const p of args.items)
+          if (isPair(p))
+            visitEnv(
+              String((p.key as { value?: unknown })?.value),
+              (p.value as { value?: unknown })?.value ?? 'set',
+              at(p.key as Node),
+              'build.args',
+            );
+      if (isSeq(args))
+        for (const e of args.items)
+          visitEnv(
+            String((e as { value?: unknown }).value ?? '').split('=')[0] as string,
+            'set',
+            at(e as Node),
+            'build.args',
+          );
+    }
+    const volumes = body.get('volumes', true);
+    if (isSeq(volumes)) {
+      for (const v of volumes.items) {
+        const s = isScalar(v) ? String(v.value) : isMap(v) ? String(v.get('source') ?? '') : '';
+        if (/(^|\/|~)\.aws(\/|:|$)|aws\/credentials/.test(s)) {
+          findings.push({
+            rule: Rule.AWS_MOUNT,
+            severity: 'high',
+            message: `service ${svc}: volume ${s.split(':')[0]} shares AWS credentials files with the container`,
+            fix: FIX,
+            location: { path, line: at(v as Node) },
+            excerpt: s.split(':')[0] as string,
+            fingerprint: fingerprint(Rule.AWS_MOUNT, s, `${path}:${svc}`),
+          });
+        }
+      }
+    }
+    const envFile = body.get('env_file', true);
+    const files = isSeq(envFile)
+      ? envFile.items.map((x) => String((x as { value?: unknown }).value ?? (isMap(x) ? x.get('path') : '')))
+      : isScalar(envFile)
+        ? [String(envFile.value)]
+        : [];
+    for (const f of files) {
+      const target = resolve(dirname(path), f);
+      const content = await readFile(target, 'utf8').catch(() => undefined);
+      if (content === undefined) continue;
+      for (const [i, line] of content.split('\n').entries()) {
+        const name = line.split('=')[0]?.trim() ?? '';
+        if (SECRET_NAMES.test(name) && line.includes('=') && line.split('=')[1]?.trim()) {
+          findings.push({
+            rule: Rule.COMPOSE_SECRET_ENV,
+            severity: 'high',
+            message: `service ${svc}: env_file ${f} sets ${name}`,
+            fix: FIX,
+            location: { path: target, line: i + 1 },
+            excerpt: name,
+            fingerprint: fingerprint(Rule.COMPOSE_SECRET_ENV, name, `${target}:${i + 1}`),
+          });
+        }
+      }
+      findings.push(...detectCredentials(content, { base: { path: target } }));
+    }
+  }
+  return findings;
+}

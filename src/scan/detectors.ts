@@ -1,0 +1,139 @@
+// Credential detectors over text (pure). One pass finds access key ids; secrets are taken only when
+// paired with a nearby key id (±1024 bytes, as trufflehog) or assigned to a secret-like name; session
+// tokens by assignment. AWS documentation examples and obvious placeholders are informational.
+import { createHash } from 'node:crypto';
+import { redactAccessKeyId } from '../util/redact.js';
+import type { Finding, Location, Severity } from './types.js';
+
+export const Rule = {
+  ACCESS_KEY_ID: 'SCAN_AWS_ACCESS_KEY_ID',
+  SECRET_ACCESS_KEY: 'SCAN_AWS_SECRET_ACCESS_KEY',
+  SESSION_TOKEN: 'SCAN_AWS_SESSION_TOKEN',
+  EXAMPLE_KEY: 'SCAN_AWS_EXAMPLE_KEY',
+  SECRET_NAME_IN_BUILD: 'SCAN_DOCKERFILE_SECRET_ARG_ENV',
+  COPY_CREDENTIALS: 'SCAN_DOCKERFILE_COPY_CREDENTIALS',
+  COMPOSE_SECRET_ENV: 'SCAN_COMPOSE_SECRET_ENV',
+  AWS_MOUNT: 'SCAN_AWS_CREDENTIALS_MOUNT',
+  IMAGE_CONFIG: 'SCAN_IMAGE_CONFIG_SECRET',
+} as const;
+
+const KEY_ID = /(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/g;
+const SECRET40 = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
+const SECRET_ASSIGN =
+  /(aws_?secret_?access_?key|secret_?access_?key|aws_?secret_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])/gi;
+const TOKEN_ASSIGN =
+  /(aws_?session_?token|aws_?security_?token|sessiontoken)["']?\s*[:=]\s*["']?([A-Za-z0-9+/=]{100,})/gi;
+const EXAMPLE_IDS = new Set(['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE']);
+const PREFILTER =
+  /AKIA|ASIA|ABIA|ACCA|secret_?access|secretaccess|session_?token|sessiontoken|security_?token/i;
+
+export function fingerprint(rule: string, secret: string, path: string): string {
+  return createHash('sha256').update(`${rule}\0${secret}\0${path}`).digest('hex').slice(0, 32);
+}
+
+function lineOf(text: string, index: number): { line: number; column: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) {
+    line++;
+    last = i;
+  }
+  return { line, column: index - last };
+}
+
+function isPlaceholder(s: string): boolean {
+  return /EXAMPLE|XXXX|xxxx|0000000000000000|your|YOUR|<|\$\{|\{\{/.test(s);
+}
+
+function ignoredLine(text: string, index: number): boolean {
+  const start = text.lastIndexOf('\n', index) + 1;
+  const end = text.indexOf('\n', index);
+  return /keyless:ignore/.test(text.slice(start, end < 0 ? undefined : end));
+}
+
+function looksBinary(text: string): boolean {
+  return text.slice(0, 8192).includes('\u0000');
+}
+
+const redactSecret = (s: string): string => `${s.slice(0, 4)}…(${s.length} chars)`;
+
+export interface DetectOptions {
+  /** location fields shared by every finding in this text */
+  base: Omit<Location, 'line' | 'column'>;
+}
+
+/** All credential findings in one text. */
+export function detectCredentials(text: string, options: DetectOptions): Finding[] {
+  if (!PREFILTER.test(text) || looksBinary(text)) return [];
+  const out: Finding[] = [];
+  const where = (index: number): Location => ({ ...options.base, ...lineOf(text, index) });
+  const ids: { id: string; index: number }[] = [];
+  for (const m of text.matchAll(KEY_ID)) {
+    const id = m[0];
+    const index = m.index ?? 0;
+    if (ignoredLine(text, index)) continue;
+    ids.push({ id, index });
+    const example = EXAMPLE_IDS.has(id) || isPlaceholder(id);
+    out.push({
+      rule: example ? Rule.EXAMPLE_KEY : Rule.ACCESS_KEY_ID,
+      severity: example ? 'info' : id.startsWith('ASIA') ? 'medium' : 'high',
+      message: example
+        ? `AWS documentation example key id ${id} (not a live credential)`
+        : `AWS access key id ${redactAccessKeyId(id)} (${id.startsWith('ASIA') ? 'temporary' : 'long-term'})`,
+      fix: 'Remove the key from the file, rotate it (keyless rotate PROFILE), and give the workload credentials through keyless (keyless run / keyless build).',
+      location: where(index),
+      excerpt: redactAccessKeyId(id),
+      fingerprint: fingerprint(Rule.ACCESS_KEY_ID, id, options.base.path),
+      keyId: redactAccessKeyId(id),
+    });
+  }
+  const secrets = new Map<number, string>();
+  for (const m of text.matchAll(SECRET_ASSIGN))
+    secrets.set((m.index ?? 0) + m[0].length - 40, m[2] as string);
+  if (ids.length > 0) {
+    for (const m of text.matchAll(SECRET40)) {
+      const index = m.index ?? 0;
+      const s = m[0];
+      if (!/[A-Z]/.test(s) || !/[a-z]/.test(s) || !/[0-9]/.test(s)) continue; // a hash or a word, not a key
+      if (ids.some((i) => Math.abs(i.index - index) <= 1024 && !s.includes(i.id))) secrets.set(index, s);
+    }
+  }
+  for (const [index, s] of secrets) {
+    if (ignoredLine(text, index)) continue;
+    const example = isPlaceholder(s);
+    const near = ids
+      .filter((i) => Math.abs(i.index - index) <= 1024)
+      .sort((a, b) => Math.abs(a.index - index) - Math.abs(b.index - index))[0];
+    const severity: Severity = example ? 'info' : 'critical';
+    out.push({
+      rule: example ? Rule.EXAMPLE_KEY : Rule.SECRET_ACCESS_KEY,
+      severity,
+      message: example
+        ? 'placeholder or documentation example secret access key'
+        : `AWS secret access key${near ? ` paired with ${redactAccessKeyId(near.id)}` : ''}`,
+      fix: 'Remove it, rotate the key now (keyless rotate PROFILE), and use keyless run / keyless build so no key is ever written into files or images.',
+      location: where(index),
+      excerpt: redactSecret(s),
+      fingerprint: fingerprint(Rule.SECRET_ACCESS_KEY, s, options.base.path),
+      ...(near
+        ? { keyId: redactAccessKeyId(near.id), secretPair: { accessKeyId: near.id, secretAccessKey: s } }
+        : {}),
+    });
+  }
+  for (const m of text.matchAll(TOKEN_ASSIGN)) {
+    const index = (m.index ?? 0) + m[0].length - (m[2] as string).length;
+    if (ignoredLine(text, index)) continue;
+    const t = m[2] as string;
+    const example = isPlaceholder(t) || t.startsWith('AQoDYXdzEJr');
+    out.push({
+      rule: example ? Rule.EXAMPLE_KEY : Rule.SESSION_TOKEN,
+      severity: example ? 'info' : 'medium',
+      message: example ? 'placeholder session token' : 'AWS session token',
+      fix: 'Remove it; session tokens expire, but until then they are as good as the key.',
+      location: where(index),
+      excerpt: redactSecret(t),
+      fingerprint: fingerprint(Rule.SESSION_TOKEN, t, options.base.path),
+    });
+  }
+  return out;
+}

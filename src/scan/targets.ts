@@ -1,0 +1,124 @@
+// Scan targets: files (Dockerfile, compose, text), directories (recursive, .dockerignore-style
+// excludes), docker-save archives, images by reference (Engine API, streamed) and containers.
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import type { DockerClient } from '../docker/engine/client.js';
+import { scanCompose } from './compose.js';
+import { detectCredentials, fingerprint, Rule } from './detectors.js';
+import { scanDockerfile } from './dockerfile.js';
+import { scanImageArchive } from './image.js';
+import type { Finding } from './types.js';
+
+export type TargetKind =
+  'auto' | 'dockerfile' | 'compose' | 'dir' | 'file' | 'archive' | 'image' | 'container';
+
+const MAX_TEXT = 8 * 1024 * 1024;
+const SKIP_DIRS = new Set(['.git', 'node_modules']);
+
+export function kindOfFile(path: string): Exclude<TargetKind, 'auto' | 'dir' | 'image' | 'container'> {
+  const b = basename(path).toLowerCase();
+  if (b === 'dockerfile' || b.startsWith('dockerfile.') || b.endsWith('.dockerfile') || b === 'containerfile')
+    return 'dockerfile';
+  if (/^(docker-)?compose(\.[\w-]+)?\.ya?ml$/.test(b)) return 'compose';
+  if (b.endsWith('.tar')) return 'archive';
+  return 'file';
+}
+
+/** .dockerignore-style patterns → a matcher of relative paths (*, **, ?, leading !, trailing /). */
+export function ignoreMatcher(patterns: string[]): (rel: string) => boolean {
+  const rules = patterns
+    .map((p) => p.trim())
+    .filter((p) => p && !p.startsWith('#'))
+    .map((p) => {
+      const negate = p.startsWith('!');
+      const body = (negate ? p.slice(1) : p).replace(/^\/+|\/+$/g, '');
+      const re = body
+        .split('**')
+        .map((part) =>
+          part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+        )
+        .join('.*');
+      return { negate, re: new RegExp(`^${re}(/.*)?$`) };
+    });
+  return (rel) => {
+    let ignored = false;
+    for (const r of rules) if (r.re.test(rel)) ignored = !r.negate;
+    return ignored;
+  };
+}
+
+export async function scanFile(path: string, kind = kindOfFile(path)): Promise<Finding[]> {
+  if (kind === 'archive') return scanImageArchive(createReadStream(path), basename(path));
+  const st = await stat(path);
+  if (st.size > MAX_TEXT) return [];
+  const text = await readFile(path, 'latin1');
+  if (kind === 'dockerfile') return scanDockerfile(text, path);
+  if (kind === 'compose') return scanCompose(text, path);
+  return detectCredentials(text, { base: { path } });
+}
+
+export async function scanDirectory(root: string, extraExcludes: string[] = []): Promise<Finding[]> {
+  const ignore = await readFile(join(root, '.dockerignore'), 'utf8').catch(() => '');
+  const ignored = ignoreMatcher([...ignore.split('\n'), ...extraExcludes]);
+  const out: Finding[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      const rel = relative(root, p);
+      if (ignored(rel)) continue;
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) await walk(p);
+      } else if (e.isFile()) {
+        const kind = kindOfFile(p);
+        if (kind !== 'archive') out.push(...(await scanFile(p, kind)));
+      }
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+export async function scanImageRef(client: DockerClient, ref: string): Promise<Finding[]> {
+  const res = await client.stream('GET', `/images/${encodeURIComponent(ref)}/get`);
+  return scanImageArchive(res, ref);
+}
+
+interface ContainerInfo {
+  Name: string;
+  Config?: { Env?: string[]; Labels?: Record<string, string> };
+  Mounts?: { Source?: string; Destination?: string }[];
+}
+
+export async function scanContainer(client: DockerClient, id: string): Promise<Finding[]> {
+  const c = await client.json<ContainerInfo>('GET', `/containers/${encodeURIComponent(id)}/json`);
+  const name = c.Name.replace(/^\//, '');
+  const out: Finding[] = [];
+  const base = { path: `container/${name}`, container: name };
+  for (const f of detectCredentials((c.Config?.Env ?? []).join('\n'), {
+    base: { ...base, path: `${base.path}/Env` },
+  }))
+    out.push({ ...f, message: `${f.message} in the container env` });
+  const labels = Object.entries(c.Config?.Labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+  for (const f of detectCredentials(labels, { base: { ...base, path: `${base.path}/Labels` } }))
+    out.push({ ...f, message: `${f.message} in a container label` });
+  for (const m of c.Mounts ?? []) {
+    if (/(^|\/)\.aws(\/|$)|aws\/credentials/.test(`${m.Source ?? ''} ${m.Destination ?? ''}`)) {
+      out.push({
+        rule: Rule.AWS_MOUNT,
+        severity: 'high',
+        message: `container ${name} mounts ${m.Source} at ${m.Destination}: AWS credentials files shared with the container`,
+        fix: 'Recreate it with keyless run (role credentials through the ECS endpoint) and no .aws mount.',
+        location: { ...base, path: `${base.path}/Mounts` },
+        excerpt: `${m.Source} → ${m.Destination}`,
+        fingerprint: fingerprint(Rule.AWS_MOUNT, `${m.Source}`, base.path),
+      });
+    }
+  }
+  return out;
+}

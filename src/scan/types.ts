@@ -1,0 +1,35 @@
+// Scanner data: findings are data (rule, severity, where, redacted excerpt), never errors.
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+export const SEVERITIES: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+export interface Location {
+  /** file path, or image/<ref>/<layer>/<path>, or container/<name> */
+  path: string;
+  line?: number;
+  column?: number;
+  layer?: { index: number; digest: string };
+  image?: string;
+  container?: string;
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  fix: string;
+  location: Location;
+  /** redacted excerpt: never the secret */
+  excerpt: string;
+  /** stable hash of rule + secret + logical path, for baselines and SARIF fingerprints */
+  fingerprint: string;
+  /** the access key id, redacted, when known */
+  keyId?: string;
+  deleted?: string;
+  verified?: 'live' | 'invalid' | 'unknown';
+  /** kept only in memory for --verify; never printed */
+  secretPair?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}

@@ -1,0 +1,184 @@
+// keyless scan as a real process: files, compose, directories, docker-save archives and images by
+// reference with a real engine (a secret deleted in a later layer is still reported), containers,
+// reports (JSON, SARIF), exit codes, baseline, and --verify against moto.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir, writeTree } from '../helpers/tmp.js';
+import { makeTestEnv } from '../helpers/env.js';
+import { runKeyless } from '../helpers/cli.js';
+import { fakeAccessKeyId, fakeSecretAccessKey } from '../helpers/keys.js';
+import { requireDocker, ensureBusyboxImage, docker } from '../helpers/docker.js';
+import { startMoto } from '../helpers/moto.js';
+
+interface Report {
+  findings: {
+    rule: string;
+    severity: string;
+    location: { path: string; line?: number; layer?: { index: number } };
+    deleted?: string;
+    verified?: string;
+    excerpt: string;
+  }[];
+}
+
+describe('keyless scan', () => {
+  test('a directory: Dockerfile, compose (environment, env_file, volumes), .dockerignore honoured, JSON report, exit 1', async (t) => {
+    const dir = await tempDir(t);
+    const id = fakeAccessKeyId();
+    const secret = fakeSecretAccessKey();
+    await writeTree(dir, {
+      Dockerfile: `FROM x\nENV AWS_ACCESS_KEY_ID=${id} AWS_SECRET_ACCESS_KEY=${secret}\n`,
+      'docker-compose.yml': `services:\n  app:\n    image: x\n    environment:\n      AWS_SECRET_ACCESS_KEY: ${secret}\n    env_file: [app.env]\n    volumes:\n      - ~/.aws:/root/.aws:ro\n`,
+      'app.env': `AWS_ACCESS_KEY_ID=${id}\n`,
+      'ignored/secret.txt': `aws_secret_access_key = ${secret}\n`,
+      '.dockerignore': 'ignored\n',
+      'src/ok.js': 'console.log("nothing here")\n',
+    });
+    const te = await makeTestEnv(t);
+    const r = await runKeyless(['scan', dir, '--format', 'json'], { env: te.vars });
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(!r.stdout.includes(secret), 'the secret never appears in the report');
+    const rep = JSON.parse(r.stdout) as Report;
+    const got = rep.findings.map((f) => `${f.rule}@${f.location.path.replace(dir, '')}:${f.location.line}`);
+    assert.ok(got.includes('SCAN_AWS_SECRET_ACCESS_KEY@/Dockerfile:2'), got.join('\n'));
+    assert.ok(
+      got.some((g) => /^SCAN_(COMPOSE_SECRET_ENV|AWS_SECRET_ACCESS_KEY)@\/docker-compose.yml:5$/.test(g)),
+      got.join('\n'),
+    );
+    assert.ok(got.includes('SCAN_COMPOSE_SECRET_ENV@/app.env:1'), got.join('\n'));
+    assert.ok(got.includes('SCAN_AWS_CREDENTIALS_MOUNT@/docker-compose.yml:8'), got.join('\n'));
+    assert.ok(!got.some((g) => g.includes('/ignored/')), '.dockerignore honoured');
+  });
+
+  test('SARIF has rules, one physical location per result and fingerprints; baseline accepts known findings', async (t) => {
+    const dir = await tempDir(t);
+    await writeFile(join(dir, 'config.env'), `AWS_SECRET_ACCESS_KEY=${fakeSecretAccessKey()}\n`);
+    const te = await makeTestEnv(t);
+    const sarifPath = join(dir, 'out.sarif');
+    const r = await runKeyless(
+      ['scan', join(dir, 'config.env'), '--format', 'sarif', '--output', sarifPath],
+      { env: te.vars },
+    );
+    assert.equal(r.code, 1);
+    const sarif = JSON.parse(await readFile(sarifPath, 'utf8'));
+    assert.equal(sarif.version, '2.1.0');
+    const run = sarif.runs[0];
+    assert.ok(
+      run.tool.driver.rules.every(
+        (x: { id: string; help: { text: string }; properties: { 'security-severity': string } }) =>
+          x.id && x.help.text && x.properties['security-severity'],
+      ),
+    );
+    for (const res of run.results) {
+      assert.equal(res.locations.length, 1);
+      assert.ok(res.locations[0].physicalLocation.artifactLocation.uri);
+      assert.ok(res.partialFingerprints.primaryLocationLineHash);
+    }
+    const base = join(dir, 'baseline.json');
+    await runKeyless(['scan', join(dir, 'config.env'), '--write-baseline', base, '--fail-on', 'never'], {
+      env: te.vars,
+    });
+    const again = await runKeyless(['scan', join(dir, 'config.env'), '--baseline', base], { env: te.vars });
+    assert.equal(again.code, 0, again.stdout);
+    assert.match(again.stdout, /no findings/);
+  });
+
+  test(
+    'images: every layer, a secret deleted in a later layer, the history (build args), docker-save archives and images by reference',
+    { timeout: 300_000 },
+    async (t) => {
+      if (!(await requireDocker(t))) return;
+      const bb = await ensureBusyboxImage();
+      const dir = await tempDir(t);
+      const id = fakeAccessKeyId();
+      const secret = fakeSecretAccessKey();
+      await writeTree(dir, {
+        creds: `[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${secret}\n`,
+        Dockerfile: `FROM ${bb}\nARG TOKEN_ARG\nCOPY creds /root/.aws/credentials\nRUN rm /root/.aws/credentials\nRUN echo "$TOKEN_ARG" > /dev/null\n`,
+      });
+      const tag = `local/keyless-scan-test:${Date.now()}`;
+      await docker(['build', '--build-arg', `TOKEN_ARG=AWS_SECRET_ACCESS_KEY=${secret}`, '-t', tag, dir], {
+        env: { ...process.env, DOCKER_BUILDKIT: '0' },
+      });
+      t.after(async () => void (await docker(['rmi', '-f', tag]).catch(() => undefined)));
+      const te = await makeTestEnv(t);
+      const byRef = await runKeyless(['scan', tag, '--format', 'json'], { env: te.vars, timeoutMs: 120_000 });
+      assert.equal(byRef.code, 1, byRef.stderr);
+      assert.ok(!byRef.stdout.includes(secret));
+      const rep = JSON.parse(byRef.stdout) as Report;
+      const layered = rep.findings.find((f) => f.rule === 'SCAN_AWS_SECRET_ACCESS_KEY' && f.location.layer);
+      assert.ok(layered, byRef.stdout);
+      assert.match(layered.deleted ?? '', /^deleted in layer \d+, still extractable from layer \d+$/);
+      assert.ok(
+        rep.findings.some((f) => f.location.path.includes('/history/')),
+        'the build arg shows in the history',
+      );
+      const tar = join(dir, 'image.tar');
+      await docker(['save', '-o', tar, tag]);
+      const fromTar = await runKeyless(['scan', tar, '--format', 'json'], {
+        env: te.vars,
+        timeoutMs: 120_000,
+      });
+      assert.equal(fromTar.code, 1);
+      assert.ok((JSON.parse(fromTar.stdout) as Report).findings.some((f) => f.deleted));
+    },
+  );
+
+  test('containers: AWS secrets in env and .aws mounts', { timeout: 120_000 }, async (t) => {
+    if (!(await requireDocker(t))) return;
+    const bb = await ensureBusyboxImage();
+    const dir = await tempDir(t);
+    const name = `keyless-scan-${Date.now()}`;
+    await docker([
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--pull',
+      'never',
+      '-e',
+      `AWS_SECRET_ACCESS_KEY=${fakeSecretAccessKey()}`,
+      '-v',
+      `${dir}:/root/.aws:ro`,
+      bb,
+      'sleep',
+      '60',
+    ]);
+    t.after(async () => void (await docker(['rm', '-f', name]).catch(() => undefined)));
+    const te = await makeTestEnv(t);
+    const r = await runKeyless(['scan', name, '--format', 'json'], { env: te.vars });
+    assert.equal(r.code, 1);
+    const rules = (JSON.parse(r.stdout) as Report).findings.map((f) => f.rule);
+    assert.ok(
+      rules.includes('SCAN_AWS_SECRET_ACCESS_KEY') && rules.includes('SCAN_AWS_CREDENTIALS_MOUNT'),
+      rules.join(),
+    );
+  });
+
+  test('--verify checks key pairs with sts:GetCallerIdentity at AWS_ENDPOINT_URL: live or invalid', async (t) => {
+    const moto = await startMoto(t, { roles: [] });
+    const dir = await tempDir(t);
+    await writeFile(
+      join(dir, 'live.ini'),
+      `aws_access_key_id = ${moto.identity.accessKeyId}\naws_secret_access_key = ${moto.identity.secretAccessKey}\n`,
+    );
+    await writeFile(
+      join(dir, 'dead.ini'),
+      `aws_access_key_id = ${fakeAccessKeyId()}\naws_secret_access_key = ${fakeSecretAccessKey()}\n`,
+    );
+    const te = await makeTestEnv(t, { endpoint: moto.url });
+    const r = await runKeyless(
+      ['scan', join(dir, 'live.ini'), join(dir, 'dead.ini'), '--verify', '--format', 'json'],
+      { env: te.vars },
+    );
+    const rep = JSON.parse(r.stdout) as Report;
+    const v = rep.findings
+      .filter((f) => f.verified)
+      .map((f) => `${f.location.path.split('/').pop()}:${f.verified}`)
+      .sort();
+    assert.deepEqual(v, ['dead.ini:invalid', 'live.ini:live']);
+    assert.equal(moto.countRequests('GetCallerIdentity'), 2);
+  });
+});
