@@ -8,6 +8,7 @@ import { parseRegistryHost } from './registry-host.js';
 import { cacheKey, readCache, usable, writeCache } from './token-cache.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
+const ECR_TOKEN_VALIDITY_MS = 12 * 3600_000;
 const VERSION_LINE = 'docker-credential-keyless (keyless) 0.1.0';
 
 function readStdin(): Promise<string> {
@@ -93,14 +94,19 @@ async function get(
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const { fetchEcrToken } = await import('./fetch-token.js');
     const token = await fetchEcrToken(registry, env, profile, log);
-    if (token.expiresAt > now + 5 * 60_000) {
-      cache.tokens[key] = { ...token, requestedAt: now };
-      await writeCache(paths.ecrTokenCache, cache, now).catch((err: Error) =>
-        log(`cannot write the token cache: ${err.message}`),
+    // ECR tokens are valid 12 hours. An expiry already past at receipt is impossible for ECR (an
+    // emulator, or a badly skewed clock): keyless then counts the 12 hours from now, and says so.
+    let expiresAt = token.expiresAt;
+    if (expiresAt <= now) {
+      log(
+        `ECR returned an expiry in the past (${new Date(expiresAt).toISOString()}); counting ECR's 12 hours from now`,
       );
-    } else {
-      log(`ECR returned a token that expires at ${new Date(token.expiresAt).toISOString()}; not cached`);
+      expiresAt = now + ECR_TOKEN_VALIDITY_MS;
     }
+    cache.tokens[key] = { username: token.username, secret: token.secret, expiresAt, requestedAt: now };
+    await writeCache(paths.ecrTokenCache, cache, now).catch((err: Error) =>
+      log(`cannot write the token cache: ${err.message}`),
+    );
     process.stdout.write(
       `${JSON.stringify({ ServerURL: serverUrl, Username: token.username, Secret: token.secret })}\n`,
     );

@@ -1,7 +1,7 @@
 // docker-credential-keyless as a real process: the credential-helper protocol exactly, tokens from
 // moto's ECR (signature checks on), the token cache, and `keyless ecr configure`.
-// Emulator difference: moto's GetAuthorizationToken returns expiresAt 2015-01-01 (already expired), so
-// its tokens are handed out but never cached; the cache-hit path is proven with a seeded cache entry.
+// Emulator difference: moto's GetAuthorizationToken returns expiresAt 2015-01-01 (in the past at
+// receipt, impossible for ECR): the helper then counts ECR's documented 12 hours from receipt.
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
@@ -61,7 +61,7 @@ describe('docker-credential-keyless', () => {
     assert.match(usage.stdout, /Usage/);
   });
 
-  test('get for an ECR host returns the token from ECR with a keyless host profile (moto: expired tokens never cached)', async (t) => {
+  test('get for an ECR host returns user AWS and the ECR token, then serves it from the cache (moto: past expiry counted as 12 h)', async (t) => {
     const { moto, env } = await setup(t);
     for (const form of [HOST, `${HOST}:443`, `https://${HOST}:443/v2/`]) {
       const r = await helper('get', form, env);
@@ -73,7 +73,11 @@ describe('docker-credential-keyless', () => {
         Secret: '123456789012-auth-token',
       });
     }
-    assert.equal(moto.countRequests('GetAuthorizationToken'), 3, 'an already-expired token is never reused');
+    assert.equal(
+      moto.countRequests('GetAuthorizationToken'),
+      1,
+      'the second and third get are served from the cache',
+    );
   });
 
   test('a cached token is served without any AWS call; a corrupt cache is rebuilt and logged; the cache is 0600', async (t) => {
@@ -139,5 +143,39 @@ describe('docker-credential-keyless', () => {
     const bad = await runKeyless(['ecr', 'configure', 'docker.io'], { env });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /not an ECR registry host/);
+  });
+
+  test('the docker CLI itself invokes the helper for an ECR image after keyless ecr configure (no engine behind DOCKER_HOST)', async (t) => {
+    const { moto, te, env } = await setup(t);
+    const dockerDir = join(te.home, 'docker');
+    await mkdir(dockerDir);
+    const conf = await runKeyless(['ecr', 'configure', HOST], { env: { ...env, DOCKER_CONFIG: dockerDir } });
+    assert.equal(conf.code, 0, conf.stderr);
+    const binDir = join(te.home, 'bin');
+    await mkdir(binDir);
+    await writeFile(
+      join(binDir, 'docker-credential-keyless'),
+      `#!/bin/sh\nexec ${process.execPath} ${HELPER_BIN} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = await runProcess('docker', ['pull', `${HOST}/app:latest`], {
+      env: {
+        ...env,
+        DOCKER_CONFIG: dockerDir,
+        PATH: `${binDir}:${env.PATH ?? ''}`,
+        DOCKER_HOST: `unix://${join(te.home, 'nothing.sock')}`,
+      },
+      timeoutMs: 60_000,
+    });
+    assert.notEqual(r.code, 0, 'no engine answers');
+    assert.equal(
+      moto.countRequests('GetAuthorizationToken'),
+      1,
+      'the CLI ran docker-credential-keyless get, which asked ECR (moto)',
+    );
+    assert.match(
+      await readFile(join(te.keylessHome, 'ecr', 'helper.log'), 'utf8'),
+      /dkr\.ecr\.us-east-1\.amazonaws\.com: new token/,
+    );
   });
 });
