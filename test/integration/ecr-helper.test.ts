@@ -179,3 +179,31 @@ describe('docker-credential-keyless', () => {
     );
   });
 });
+
+describe('side by side with Debian docker-credential-ecr-login (inputs that need no AWS call)', () => {
+  const cases: { verb: string; input: string; same: boolean; why?: string }[] = [
+    { verb: 'get', input: 'https://index.docker.io/v1/', same: true },
+    { verb: 'get', input: '', same: true },
+    { verb: 'list', input: '', same: true },
+    {
+      verb: 'store',
+      input: JSON.stringify({ ServerURL: HOST, Username: 'AWS', Secret: 'x' }),
+      same: false,
+      why: 'keyless: a no-op that succeeds so docker login works (ecr-login answers "not implemented", its issue #316)',
+    },
+    { verb: 'erase', input: HOST, same: false, why: 'same as store' },
+  ];
+  for (const c of cases) {
+    test(`${c.verb} ${c.input.slice(0, 30) || '(empty)'}: ${c.same ? 'same answer' : `differs: ${c.why}`}`, async (t) => {
+      const te = await makeTestEnv(t);
+      const env = { ...te.vars, AWS_ECR_DISABLE_CACHE: '1' };
+      const ours = await helper(c.verb, c.input, env);
+      const theirs = await runProcess('docker-credential-ecr-login', [c.verb], { env, input: c.input });
+      if (c.same) assert.deepEqual([ours.code, ours.stdout.trim()], [theirs.code, theirs.stdout.trim()]);
+      else {
+        assert.deepEqual([ours.code, ours.stdout], [0, '']);
+        assert.deepEqual([theirs.code, theirs.stdout.trim()], [1, 'not implemented']);
+      }
+    });
+  }
+});
