@@ -110,13 +110,16 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     return b;
   };
 
+  let fullUriLease: ReturnType<LeaseTable['lease']> | undefined;
   const serveLease = (
     res: ServerResponse,
     key: RoleKey,
     entry: { client?: string; source: string; container?: string; endpoint: 'ecs' | 'imds' },
     render: (c: Credentials) => string,
   ): void => {
-    const lease = options.table.lease(key);
+    // the full-URI role's lease is looked up once, not per request (the hot path)
+    const lease =
+      key === options.fullUri?.key ? (fullUriLease ??= options.table.lease(key)) : options.table.lease(key);
     const ready = lease.cachedFresh();
     if (ready) {
       send(res, 200, render(ready));
