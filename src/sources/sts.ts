@@ -37,6 +37,20 @@ function explain(err: unknown, what: string): KeylessError {
   );
 }
 
+/** STS's Credentials shape → ours; a session without all three parts is an error. */
+function sessionFrom(
+  c: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date } | undefined,
+): Credentials {
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+    throw new Error('no credentials in the answer');
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
+  };
+}
+
 export function stsCalls(env: KeylessEnv, region?: string): StsCalls {
   const client = async (credentials: Credentials) => {
     const { STSClient } = await import('@aws-sdk/client-sts');
@@ -59,14 +73,8 @@ export function stsCalls(env: KeylessEnv, region?: string): StsCalls {
             ...(p.mfaSerial ? { SerialNumber: p.mfaSerial, TokenCode: p.mfaCode } : {}),
           }),
         );
-        const c = r.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
-          throw new Error('no credentials in the answer');
         return {
-          accessKeyId: c.AccessKeyId,
-          secretAccessKey: c.SecretAccessKey,
-          sessionToken: c.SessionToken,
-          ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
+          ...sessionFrom(r.Credentials),
           ...(r.AssumedRoleUser?.Arn ? { arn: r.AssumedRoleUser.Arn } : {}),
           roleArn: p.roleArn,
         };
@@ -86,15 +94,7 @@ export function stsCalls(env: KeylessEnv, region?: string): StsCalls {
             ...(p.mfaSerial ? { SerialNumber: p.mfaSerial, TokenCode: p.mfaCode } : {}),
           }),
         );
-        const c = r.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
-          throw new Error('no credentials in the answer');
-        return {
-          accessKeyId: c.AccessKeyId,
-          secretAccessKey: c.SecretAccessKey,
-          sessionToken: c.SessionToken,
-          ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
-        };
+        return sessionFrom(r.Credentials);
       } catch (err) {
         throw explain(err, 'GetSessionToken');
       } finally {

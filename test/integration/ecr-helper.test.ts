@@ -6,7 +6,8 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMoto, type Moto } from '../helpers/moto.js';
+import type { Moto } from '../helpers/moto.js';
+import { motoWithStoredProfile } from '../helpers/profiles.js';
 import { makeTestEnv, type TestEnv } from '../helpers/env.js';
 import { runProcess, runKeyless, HELPER_BIN } from '../helpers/cli.js';
 import { cacheKey } from '../../src/ecr/token-cache.js';
@@ -16,20 +17,11 @@ const helper = (verb: string, input: string, env: Record<string, string>) =>
   runProcess(process.execPath, [HELPER_BIN, verb], { env, input });
 
 async function setup(t: TestContext): Promise<{ moto: Moto; te: TestEnv; env: Record<string, string> }> {
-  const moto = await startMoto(t, { roles: ['puller'] });
   // a role profile: moto's GetSessionToken keys do not validate, AssumeRole keys do
-  const te = await makeTestEnv(t, {
-    endpoint: moto.url,
-    awsConfig: `[profile dev]\nregion = us-east-1\n[profile app]\nrole_arn = ${moto.identity.roles.puller}\nsource_profile = dev\n`,
+  const { moto, te } = await motoWithStoredProfile(t, {
+    moto: { roles: ['puller'] },
+    awsConfig: '[profile app]\nrole_arn = ROLE:puller\nsource_profile = dev\n',
   });
-  const add = await runKeyless(['add', 'dev', '--env'], {
-    env: {
-      ...te.vars,
-      AWS_ACCESS_KEY_ID: moto.identity.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: moto.identity.secretAccessKey,
-    },
-  });
-  assert.equal(add.code, 0, add.stderr);
   return { moto, te, env: { ...te.vars, AWS_PROFILE: 'app' } };
 }
 

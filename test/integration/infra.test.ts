@@ -3,25 +3,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EC2Client, RunInstancesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { IAMClient, PutRolePolicyCommand, DeleteRolePolicyCommand } from '@aws-sdk/client-iam';
-import { startMoto } from '../helpers/moto.js';
-import { makeTestEnv } from '../helpers/env.js';
+import { motoWithStoredProfile } from '../helpers/profiles.js';
 import { runKeyless } from '../helpers/cli.js';
 
 describe('keyless ec2 metadata-options and policy (moto)', () => {
   test('metadata-options changes an instance to tokens required and hop limit 2; --dry-run changes nothing', async (t) => {
-    const moto = await startMoto(t, { roles: ['ops'] });
-    const te = await makeTestEnv(t, {
-      endpoint: moto.url,
-      awsConfig: `[profile dev]\nregion = us-east-1\n[profile ops]\nrole_arn = ${moto.identity.roles.ops}\nsource_profile = dev\n`,
+    const { moto, te } = await motoWithStoredProfile(t, {
+      moto: { roles: ['ops'] },
+      awsConfig: '[profile ops]\nrole_arn = ROLE:ops\nsource_profile = dev\n',
     });
-    const add = await runKeyless(['add', 'dev', '--env'], {
-      env: {
-        ...te.vars,
-        AWS_ACCESS_KEY_ID: moto.identity.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: moto.identity.secretAccessKey,
-      },
-    });
-    assert.equal(add.code, 0, add.stderr);
     const ec2 = new EC2Client({
       region: 'us-east-1',
       endpoint: moto.url,
@@ -60,17 +50,9 @@ describe('keyless ec2 metadata-options and policy (moto)', () => {
   });
 
   test('a role carrying only the generated ECR pull policy gets an ECR token (moto matches ECR resources as "*")', async (t) => {
-    const moto = await startMoto(t, { roles: ['puller'] });
-    const te = await makeTestEnv(t, {
-      endpoint: moto.url,
-      awsConfig: `[profile dev]\nregion = us-east-1\n[profile puller]\nrole_arn = ${moto.identity.roles.puller}\nsource_profile = dev\n`,
-    });
-    await runKeyless(['add', 'dev', '--env'], {
-      env: {
-        ...te.vars,
-        AWS_ACCESS_KEY_ID: moto.identity.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: moto.identity.secretAccessKey,
-      },
+    const { moto, te } = await motoWithStoredProfile(t, {
+      moto: { roles: ['puller'] },
+      awsConfig: '[profile puller]\nrole_arn = ROLE:puller\nsource_profile = dev\n',
     });
     const pol = await runKeyless(
       [
