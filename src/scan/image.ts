@@ -83,7 +83,29 @@ interface ImageConfig {
   history?: { created_by?: string; empty_layer?: boolean }[];
 }
 
-/** Scans a docker-save tar stream. */
+/** An OCI image layout (no manifest.json): index.json → the first image manifest → config and layers. */
+function ociManifest(jsons: Map<string, Buffer>): { Config: string; Layers: string[] } | undefined {
+  const blob = (digest: string | undefined): string => `blobs/${(digest ?? '').replace(':', '/')}`;
+  const read = (name: string): Record<string, unknown> | undefined => {
+    const b = jsons.get(name);
+    return b ? (JSON.parse(b.toString('utf8')) as Record<string, unknown>) : undefined;
+  };
+  let node = read('index.json');
+  // an index may point at another index (multi-platform) before the image manifest
+  for (let depth = 0; node && depth < 4; depth++) {
+    if (Array.isArray(node.layers)) {
+      return {
+        Config: blob((node.config as { digest?: string } | undefined)?.digest),
+        Layers: (node.layers as { digest?: string }[]).map((l) => blob(l.digest)),
+      };
+    }
+    const first = (node.manifests as { digest?: string }[] | undefined)?.[0];
+    node = first ? read(blob(first.digest)) : undefined;
+  }
+  return undefined;
+}
+
+/** Scans a docker-save tar stream, or an OCI image layout packed as a tar. */
 export async function scanImageArchive(stream: NodeJS.ReadableStream, imageName: string): Promise<Finding[]> {
   const layers = new Map<string, LayerScan>();
   const jsons = new Map<string, Buffer>();
@@ -113,7 +135,7 @@ export async function scanImageArchive(stream: NodeJS.ReadableStream, imageName:
     stream.pipe(ex);
   });
   const findings: Finding[] = [];
-  const m = manifest?.[0];
+  const m = manifest?.[0] ?? ociManifest(jsons);
   const order = m?.Layers ?? [...layers.keys()];
   order.forEach((layerPath, index) => {
     const l = layers.get(layerPath);

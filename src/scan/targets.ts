@@ -61,6 +61,39 @@ export async function scanFile(path: string, kind = kindOfFile(path)): Promise<F
   return detectCredentials(text, { base: { path } });
 }
 
+/** An OCI image-layout folder (oci-layout + index.json + blobs/), streamed as a tar into the image scanner. */
+export async function scanOciLayout(root: string): Promise<Finding[]> {
+  const { pack } = await import('tar-stream');
+  const p = pack();
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isFile()) files.push(full);
+    }
+  };
+  await walk(root);
+  const feeding = (async () => {
+    for (const f of files) {
+      const data = await readFile(f);
+      await new Promise<void>((resolve, reject) =>
+        p.entry({ name: relative(root, f), size: data.length }, data, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+    }
+    p.finalize();
+  })();
+  const findings = await scanImageArchive(p as unknown as NodeJS.ReadableStream, basename(root));
+  await feeding;
+  return findings;
+}
+
+export async function isOciLayout(dir: string): Promise<boolean> {
+  return (await stat(join(dir, 'oci-layout')).catch(() => undefined))?.isFile() === true;
+}
+
 export async function scanDirectory(root: string, extraExcludes: string[] = []): Promise<Finding[]> {
   const ignore = await readFile(join(root, '.dockerignore'), 'utf8').catch(() => '');
   const ignored = ignoreMatcher([...ignore.split('\n'), ...extraExcludes]);

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir, writeTree } from '../helpers/tmp.js';
 import { makeTestEnv } from '../helpers/env.js';
-import { runKeyless } from '../helpers/cli.js';
+import { runKeyless, runProcess } from '../helpers/cli.js';
 import { fakeAccessKeyId, fakeSecretAccessKey } from '../helpers/keys.js';
 import { requireDocker, ensureBusyboxImage, docker } from '../helpers/docker.js';
 import { startMoto } from '../helpers/moto.js';
@@ -86,7 +86,7 @@ describe('keyless scan', () => {
   });
 
   test(
-    'images: every layer, a secret deleted in a later layer, the history (build args), docker-save archives and images by reference',
+    'images: every layer, a secret deleted in a later layer, the history (build args), docker-save archives, OCI layout folders and images by reference',
     { timeout: 300_000 },
     async (t) => {
       if (!(await requireDocker(t))) return;
@@ -123,6 +123,23 @@ describe('keyless scan', () => {
       });
       assert.equal(fromTar.code, 1);
       assert.ok((JSON.parse(fromTar.stdout) as Report).findings.some((f) => f.deleted));
+      // an OCI image-layout folder (skopeo from the local engine: gzip layers, index.json, blobs/)
+      const oci = join(dir, 'oci');
+      await runProcess('skopeo', ['copy', '--quiet', `docker-daemon:${tag}`, `oci:${oci}:latest`], {
+        env: { ...process.env } as Record<string, string>,
+        timeoutMs: 120_000,
+      }).then((c) => assert.equal(c.code, 0, c.stderr));
+      const fromOci = await runKeyless(['scan', oci, '--format', 'json'], {
+        env: te.vars,
+        timeoutMs: 120_000,
+      });
+      assert.equal(fromOci.code, 1, fromOci.stderr);
+      const ociRep = JSON.parse(fromOci.stdout) as Report;
+      assert.ok(
+        ociRep.findings.some((f) => f.rule === 'SCAN_AWS_SECRET_ACCESS_KEY' && f.deleted),
+        fromOci.stdout,
+      );
+      assert.ok(!fromOci.stdout.includes(secret));
     },
   );
 

@@ -4,7 +4,15 @@ import { loadEnv } from '../../../config/env.js';
 import { KeylessError } from '../../../errors.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
 import { renderJson, renderSarif, renderText } from '../../../scan/reports.js';
-import { scanContainer, scanDirectory, scanFile, scanImageRef, kindOfFile } from '../../../scan/targets.js';
+import {
+  isOciLayout,
+  scanContainer,
+  scanDirectory,
+  scanFile,
+  scanImageRef,
+  scanOciLayout,
+  kindOfFile,
+} from '../../../scan/targets.js';
 import { severityRank, type Finding, type Severity } from '../../../scan/types.js';
 import { writeFileAtomic } from '../../../util/atomic-file.js';
 import { output } from '../../output.js';
@@ -21,7 +29,8 @@ async function scanTarget(
   const st = await stat(target).catch(() => undefined);
   if (kind === 'image') return scanImageRef(docker(), target);
   if (kind === 'container') return scanContainer(docker(), target);
-  if (st?.isDirectory()) return scanDirectory(target, flags.exclude ?? []);
+  if (st?.isDirectory())
+    return (await isOciLayout(target)) ? scanOciLayout(target) : scanDirectory(target, flags.exclude ?? []);
   if (st?.isFile())
     return scanFile(target, kind === 'auto' ? kindOfFile(target) : (kind as ReturnType<typeof kindOfFile>));
   // not a path: a container by id or name, else an image by reference
