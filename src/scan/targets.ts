@@ -7,7 +7,8 @@ import type { DockerClient } from '../docker/engine/client.js';
 import { scanCompose } from './compose.js';
 import { detectCredentials, fingerprint, Rule } from './detectors.js';
 import { scanDockerfile } from './dockerfile.js';
-import { scanImageArchive } from './image.js';
+import { scanImageArchive, scanOciLayout } from './image.js';
+import { scanChunks } from './stream-text.js';
 import type { Finding } from './types.js';
 
 export type TargetKind =
@@ -53,42 +54,15 @@ export function ignoreMatcher(patterns: string[]): (rel: string) => boolean {
 
 export async function scanFile(path: string, kind = kindOfFile(path)): Promise<Finding[]> {
   if (kind === 'archive') return scanImageArchive(createReadStream(path), basename(path));
+  if (kind === 'file') return scanChunks(createReadStream(path), { base: { path } });
   const st = await stat(path);
   if (st.size > MAX_TEXT) return [];
   const text = await readFile(path, 'latin1');
   if (kind === 'dockerfile') return scanDockerfile(text, path);
-  if (kind === 'compose') return scanCompose(text, path);
-  return detectCredentials(text, { base: { path } });
+  return scanCompose(text, path);
 }
 
-/** An OCI image-layout folder (oci-layout + index.json + blobs/), streamed as a tar into the image scanner. */
-export async function scanOciLayout(root: string): Promise<Finding[]> {
-  const { pack } = await import('tar-stream');
-  const p = pack();
-  const files: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const full = join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile()) files.push(full);
-    }
-  };
-  await walk(root);
-  const feeding = (async () => {
-    for (const f of files) {
-      const data = await readFile(f);
-      await new Promise<void>((resolve, reject) =>
-        p.entry({ name: relative(root, f), size: data.length }, data, (err) =>
-          err ? reject(err) : resolve(),
-        ),
-      );
-    }
-    p.finalize();
-  })();
-  const findings = await scanImageArchive(p as unknown as NodeJS.ReadableStream, basename(root));
-  await feeding;
-  return findings;
-}
+export { scanOciLayout };
 
 export async function isOciLayout(dir: string): Promise<boolean> {
   return (await stat(join(dir, 'oci-layout')).catch(() => undefined))?.isFile() === true;

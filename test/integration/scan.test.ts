@@ -108,7 +108,9 @@ describe('keyless scan', () => {
       assert.equal(byRef.code, 1, byRef.stderr);
       assert.ok(!byRef.stdout.includes(secret));
       const rep = JSON.parse(byRef.stdout) as Report;
-      const layered = rep.findings.find((f) => f.rule === 'SCAN_AWS_SECRET_ACCESS_KEY' && f.location.layer);
+      const layered = rep.findings.find(
+        (f) => f.rule === 'SCAN_AWS_SECRET_ACCESS_KEY' && f.location.path.endsWith('/root/.aws/credentials'),
+      );
       assert.ok(layered, byRef.stdout);
       assert.match(layered.deleted ?? '', /^deleted in layer \d+, still extractable from layer \d+$/);
       assert.ok(
