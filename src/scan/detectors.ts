@@ -26,6 +26,21 @@ const TOKEN_ASSIGN =
 const EXAMPLE_IDS = new Set(['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE']);
 const KEYWORDS = /secret_?access|session_?token|security_?token/i;
 
+const PAIR_WINDOW = 1024;
+
+/** Merged [from, to) ranges of text within the pairing window of a key id, one byte of context each side. */
+function pairingWindows(ids: { index: number }[], length: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const { index } of ids) {
+    const from = Math.max(0, index - PAIR_WINDOW - 41);
+    const to = Math.min(length, index + 20 + PAIR_WINDOW + 41);
+    const last = out[out.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else out.push([from, to]);
+  }
+  return out;
+}
+
 /** Cheap literal prefilter: most text has none of these, and then no regex runs at all. */
 function mayContain(text: string): boolean {
   return (
@@ -100,19 +115,24 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
   const secrets = new Map<number, string>();
   for (const m of text.matchAll(SECRET_ASSIGN))
     secrets.set((m.index ?? 0) + m[0].length - 40, m[2] as string);
-  if (ids.length > 0) {
-    for (const m of text.matchAll(SECRET40)) {
-      const index = m.index ?? 0;
+  // Secrets are looked for only in a window around each key id (±1,024 bytes, as trufflehog), never
+  // over the whole text: the bounded-run regex is costly per position (reference/scanning.md §6.2).
+  for (const [from, to] of pairingWindows(ids, text.length)) {
+    for (const m of text.slice(from, to).matchAll(SECRET40)) {
+      const index = from + (m.index ?? 0);
       const s = m[0];
+      // a match touching a cut edge may be part of a longer run: only whole runs count
+      if ((index === from && from > 0) || (index + 40 === to && to < text.length)) continue;
       if (!/[A-Z]/.test(s) || !/[a-z]/.test(s) || !/[0-9]/.test(s)) continue; // a hash or a word, not a key
-      if (ids.some((i) => Math.abs(i.index - index) <= 1024 && !s.includes(i.id))) secrets.set(index, s);
+      if (ids.some((i) => Math.abs(i.index - index) <= PAIR_WINDOW && !s.includes(i.id)))
+        secrets.set(index, s);
     }
   }
   for (const [index, s] of secrets) {
     if (ignoredLine(text, index)) continue;
     const example = isPlaceholder(s);
     const near = ids
-      .filter((i) => Math.abs(i.index - index) <= 1024)
+      .filter((i) => Math.abs(i.index - index) <= PAIR_WINDOW)
       .sort((a, b) => Math.abs(a.index - index) - Math.abs(b.index - index))[0];
     const severity: Severity = example ? 'info' : 'critical';
     out.push({

@@ -12,19 +12,25 @@ export const OVERLAP_BYTES = 2048;
 /** A NUL byte in the first 8 KiB marks a binary file (as git and grep decide); binaries are skipped. */
 const BINARY_SNIFF_BYTES = 8192;
 
-// Literals at least one of which every credential finding contains: the key-id prefixes, and the
-// stems of the secret/session/security names the assignment rules need (both cases of the stem).
+// Literals at least one of which every credential finding contains: the key-id prefixes, and parts
+// of the secret / session-token names the assignment rules need, in their usual spellings
+// (aws_secret_access_key, AWS_SECRET_ACCESS_KEY, SecretAccessKey, aws_session_token, SessionToken...).
+// Each literal starts with a rare byte ('_' or a capital): Buffer.indexOf scans for the first byte,
+// so "Access" costs a tenth of "ecret" (measured: 4 vs 67 ms per 100 MB of source-like text).
+// A name spelled all lower case with no separator (secretaccesskey) passes only next to a key id.
 const KEYWORDS = [
   'AKIA',
   'ASIA',
   'ABIA',
   'ACCA',
-  'ecret',
-  'ECRET',
-  'ession',
-  'ESSION',
-  'ecurity',
-  'ECURITY',
+  '_access',
+  'Access',
+  '_secret',
+  'Secret',
+  'SECRET',
+  '_token',
+  'Token',
+  'TOKEN',
 ].map((k) => Buffer.from(k, 'latin1'));
 
 /** True when the bytes may hold a credential; false means no detector can match. */
@@ -33,10 +39,8 @@ export function mayHoldCredential(buf: Buffer): boolean {
   return false;
 }
 
-export function looksBinary(buf: Uint8Array): boolean {
-  const n = Math.min(buf.length, BINARY_SNIFF_BYTES);
-  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
-  return false;
+export function looksBinary(buf: Buffer): boolean {
+  return buf.subarray(0, BINARY_SNIFF_BYTES).indexOf(0) !== -1;
 }
 
 function countNewlines(buf: Buffer, end: number): number {
@@ -68,7 +72,12 @@ export async function scanChunks(
   const seen = new Set<string>();
 
   const flush = (last: boolean): void => {
-    const data = carry.length > 0 ? Buffer.concat([carry, ...pending]) : Buffer.concat(pending);
+    const data =
+      carry.length > 0
+        ? Buffer.concat([carry, ...pending])
+        : pending.length === 1
+          ? (pending[0] as Buffer)
+          : Buffer.concat(pending);
     pending.length = 0;
     pendingBytes = 0;
     if (mayHoldCredential(data)) {

@@ -53,8 +53,10 @@ export function ignoreMatcher(patterns: string[]): (rel: string) => boolean {
 }
 
 export async function scanFile(path: string, kind = kindOfFile(path)): Promise<Finding[]> {
-  if (kind === 'archive') return scanImageArchive(createReadStream(path), basename(path));
-  if (kind === 'file') return scanChunks(createReadStream(path), { base: { path } });
+  if (kind === 'archive')
+    return scanImageArchive(createReadStream(path, { highWaterMark: 1 << 20 }), basename(path));
+  if (kind === 'file')
+    return scanChunks(createReadStream(path, { highWaterMark: 1 << 20 }), { base: { path } });
   const st = await stat(path);
   if (st.size > MAX_TEXT) return [];
   const text = await readFile(path, 'latin1');
