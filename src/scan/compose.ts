@@ -10,6 +10,15 @@ const SECRET_NAMES = /^(AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKE
 const FIX =
   'Remove it and run the service with `keyless compose` (role credentials through the ECS endpoint, no key in the file).';
 
+/**
+ * A value that only refers to the host's environment (`${VAR}`, `$VAR`, `${VAR:?message}`) carries no
+ * secret in the file; `${VAR:-literal}` / `${VAR-literal}` defaults do (compose spec, interpolation).
+ */
+export function isInterpolation(value: string): boolean {
+  const v = value.trim();
+  return v === '' || /^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(v);
+}
+
 export async function scanCompose(text: string, path: string): Promise<Finding[]> {
   const findings = detectCredentials(text, { base: { path } });
   const lc = new LineCounter();
@@ -35,7 +44,12 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
     const body = item.value;
     const envNode = body.get('environment', true);
     const visitEnv = (name: string, value: unknown, line: number, where: string): void => {
-      if (SECRET_NAMES.test(name) && value !== undefined && value !== null && value !== '') {
+      if (
+        SECRET_NAMES.test(name) &&
+        value !== undefined &&
+        value !== null &&
+        !isInterpolation(String(value))
+      ) {
         add(name, line, `service ${svc}: ${where} sets ${name}`);
       }
     };

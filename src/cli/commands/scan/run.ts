@@ -4,6 +4,7 @@ import { loadEnv } from '../../../config/env.js';
 import { KeylessError } from '../../../errors.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
 import { renderJson, renderSarif, renderText } from '../../../scan/reports.js';
+import { dedupeFindings, sortFindings } from '../../../scan/findings.js';
 import {
   isOciLayout,
   scanContainer,
@@ -98,20 +99,10 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
     }
     findings = findings.filter((f) => !accepted.has(f.fingerprint));
   }
-  // the same secret at the same place found twice (a file scanned as a directory entry and as an env_file)
-  const seen = new Set<string>();
-  findings = findings.filter((f) => {
-    const k = `${f.fingerprint}\0${f.location.path}\0${f.location.line ?? ''}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+  findings = dedupeFindings(findings);
   if (flags.verify) await verify(findings);
   for (const f of findings) delete f.secretPair;
-  findings.sort(
-    (a, b) =>
-      severityRank(b.severity) - severityRank(a.severity) || a.location.path.localeCompare(b.location.path),
-  );
+  findings = sortFindings(findings);
   if (flags.writeBaseline)
     await writeFileAtomic(
       flags.writeBaseline,
