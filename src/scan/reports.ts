@@ -1,5 +1,8 @@
 // Reports (pure): text for people, JSON (stable shape, version 1), SARIF 2.1.0 for code scanning.
 // Never the secret: excerpts are redacted, fingerprints are hashes.
+import { isAbsolute, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { RULES } from './rules.js';
 import type { Finding, Severity } from './types.js';
 
 const SECURITY_SEVERITY: Record<Severity, string> = {
@@ -56,23 +59,39 @@ export function renderJson(findings: Finding[], version: string): string {
   );
 }
 
-export function renderSarif(findings: Finding[], version: string, category = 'keyless-scan/'): string {
-  const rules = [...new Map(findings.map((f) => [f.rule, f])).values()].map((f) => ({
-    id: f.rule,
-    name: f.rule,
-    shortDescription: {
-      text: f.rule
-        .replace(/^SCAN_/, '')
-        .replace(/_/g, ' ')
-        .toLowerCase(),
-    },
-    fullDescription: { text: f.message.slice(0, 1000) },
-    help: { text: f.fix, markdown: f.fix },
-    defaultConfiguration: { level: LEVEL[f.severity] },
+/**
+ * A SARIF artifact URI: files under cwd relative to it (GitHub matches them to the checkout), other
+ * files as file:// URIs, and image/container places as they are (relative, synthetic).
+ */
+export function sarifUri(path: string, cwd: string): string {
+  if (!path.startsWith('/')) return path.split('/').map(encodeURIComponent).join('/');
+  const rel = relative(cwd, path);
+  if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel))
+    return rel.split(sep).map(encodeURIComponent).join('/');
+  return pathToFileURL(path).href;
+}
+
+export interface SarifOptions {
+  version: string;
+  /** automationDetails.id; GitHub takes the part before the last "/" as the category */
+  category?: string;
+  /** the checkout root, for relative URIs (default: the process's working directory) */
+  cwd?: string;
+}
+
+export function renderSarif(findings: Finding[], options: SarifOptions): string {
+  const cwd = options.cwd ?? process.cwd();
+  const rules = RULES.map((r) => ({
+    id: r.id,
+    name: r.id,
+    shortDescription: { text: r.title },
+    fullDescription: { text: r.help.slice(0, 1024) },
+    help: { text: r.help, markdown: r.help },
+    defaultConfiguration: { level: LEVEL[r.severity] },
     properties: {
-      tags: ['security', 'secrets'],
-      precision: 'high',
-      'security-severity': SECURITY_SEVERITY[f.severity],
+      tags: ['security', 'secrets', 'aws'],
+      precision: r.severity === 'info' ? 'low' : 'high',
+      'security-severity': SECURITY_SEVERITY[r.severity],
     },
   }));
   const index = new Map(rules.map((r, i) => [r.id, i]));
@@ -85,30 +104,33 @@ export function renderSarif(findings: Finding[], version: string, category = 'ke
           tool: {
             driver: {
               name: 'keyless',
-              semanticVersion: version,
+              semanticVersion: options.version,
               informationUri: 'https://github.com/keyless',
               rules,
             },
           },
-          automationDetails: { id: category },
+          automationDetails: { id: options.category ?? 'keyless-scan/' },
           results: findings.map((f) => ({
             ruleId: f.rule,
-            ruleIndex: index.get(f.rule),
+            ...(index.has(f.rule) ? { ruleIndex: index.get(f.rule) } : {}),
             level: LEVEL[f.severity],
             message: { text: `${f.message}${f.deleted ? ` (${f.deleted})` : ''}. ${f.fix}` },
             locations: [
               {
                 physicalLocation: {
-                  artifactLocation: { uri: f.location.path.replace(/^\/+/, '') },
+                  artifactLocation: { uri: sarifUri(f.location.path, cwd) },
                   region: { startLine: f.location.line ?? 1, startColumn: f.location.column ?? 1 },
                 },
               },
             ],
+            // our own hash: upload-sarif cannot compute one for image layers (reference/scanning.md §5)
             partialFingerprints: { primaryLocationLineHash: `${f.fingerprint}:1` },
             properties: {
+              severity: f.severity,
               excerpt: f.excerpt,
               ...(f.location.layer ? { layer: f.location.layer } : {}),
               ...(f.deleted ? { deleted: f.deleted } : {}),
+              ...(f.verified ? { verified: f.verified } : {}),
             },
           })),
         },

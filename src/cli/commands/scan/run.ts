@@ -114,7 +114,7 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
     flags.format === 'json'
       ? renderJson(findings, version)
       : flags.format === 'sarif'
-        ? renderSarif(findings, version)
+        ? renderSarif(findings, { version })
         : renderText(findings);
   if (flags.output) await writeFileAtomic(flags.output, `${text}\n`, { mode: 0o644 });
   else output.data(text);
