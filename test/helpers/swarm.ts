@@ -5,17 +5,35 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { acquireLock } from '../../src/util/file-lock.js';
 import { docker } from './docker.js';
 import { freePort, waitForPort } from './net.js';
 
-/** Makes this engine a one-node swarm for the test; leaves it afterwards if the test made it. */
+/**
+ * Makes this engine a one-node swarm for the test; leaves it afterwards if the test made it. Swarm
+ * tests hold a machine-wide lock for their whole run: test files run in parallel, and one leaving the
+ * swarm under another fails the other's `docker service create` ("network host not found").
+ */
 export async function ensureSwarm(t: Pick<TestContext, 'after'>): Promise<void> {
-  const { stdout } = await docker(['info', '--format', '{{.Swarm.LocalNodeState}}']);
-  if (stdout.trim() === 'active') return;
-  await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+  const release = await acquireLock(join(tmpdir(), 'keyless-test-locks', 'swarm.lock'), {
+    timeoutMs: 30 * 60_000,
+    staleMs: 60 * 60_000,
+  });
+  try {
+    const { stdout } = await docker(['info', '--format', '{{.Swarm.LocalNodeState}}']);
+    if (stdout.trim() === 'active') {
+      t.after(release);
+      return;
+    }
+    await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+  } catch (err) {
+    await release();
+    throw err;
+  }
   t.after(async () => {
     await docker(['swarm', 'leave', '--force']).catch(() => undefined);
     await docker(['network', 'rm', 'docker_gwbridge']).catch(() => undefined);
+    await release();
   });
 }
 
