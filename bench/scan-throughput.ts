@@ -75,7 +75,8 @@ function textFile(bytes: number, sessionWords: boolean): string {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'keyless-scan-bench-'));
-const tarPath = join(dir, 'image.tar');
+// BENCH_TAR=FILE keeps the generated tarball there (for profiling: node --cpu-prof ...)
+const tarPath = process.env.BENCH_TAR ?? join(dir, 'image.tar');
 const planted: string[] = [];
 const pool = Array.from({ length: 64 }, (_, i) =>
   Buffer.from(textFile(2048 + randomInt(14 * 1024), i % 8 === 0)),

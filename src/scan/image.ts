@@ -6,24 +6,23 @@
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import { extract } from 'tar-stream';
 import { KeylessError } from '../errors.js';
 import { ImageCollector } from './image/collector.js';
+import { TarWalker } from './tar-walk.js';
 import type { Finding } from './types.js';
 
 /** Scans a docker-save tar stream, or an OCI image layout packed as a tar. */
-export async function scanImageArchive(stream: NodeJS.ReadableStream, imageName: string): Promise<Finding[]> {
+export async function scanImageArchive(
+  stream: AsyncIterable<Buffer> | NodeJS.ReadableStream,
+  imageName: string,
+): Promise<Finding[]> {
   const collector = new ImageCollector(imageName);
-  const ex = extract();
-  stream.on('error', (err: Error) => ex.destroy(err));
-  stream.pipe(ex as unknown as NodeJS.WritableStream);
+  const walker = new TarWalker((e) => collector.entry(e), imageName);
   try {
-    for await (const entry of ex) {
-      const h = entry.header;
-      await collector.add(h.name, h.type, h.linkname, entry as AsyncIterable<Buffer>);
-    }
+    for await (const chunk of stream as AsyncIterable<Buffer>) await walker.push(chunk);
+    await walker.end();
   } catch (err) {
-    if (err instanceof KeylessError) throw err;
+    if (err instanceof KeylessError && err.code !== 'SCAN_TAR_INVALID') throw err;
     throw new KeylessError(
       'SCAN_IMAGE_UNREADABLE',
       `${imageName} is not a readable tar archive (${(err as Error).message}). Scan a docker-save tarball (docker save -o FILE IMAGE) or an OCI layout.`,

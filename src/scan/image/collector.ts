@@ -3,10 +3,13 @@
 // JSON blobs, then resolves images → layers → findings. Memory: findings, whiteouts and JSON only.
 import { KeylessError } from '../../errors.js';
 import type { Finding } from '../types.js';
-import { layerTar, peek, readAll, sniffBlob } from './blob.js';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import { Decompress } from 'fzstd';
+import { SNIFF_BYTES, sniffBlob, type BlobKind } from './blob.js';
 import { scanImageConfig, type ImageConfig, type LayerRef } from './config.js';
-import { layerPath, scanLayer, type LayerScan } from './layer.js';
+import { LayerScanner, layerPath, type LayerScan } from './layer.js';
 import { scanBuffer } from '../stream-text.js';
+import type { TarEntry, TarEntrySink, TarEntryType } from '../tar-walk.js';
 
 /** JSON blobs (configs, manifests, indexes, attestations) are kept up to this size. */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
@@ -39,37 +42,32 @@ export class ImageCollector {
     linkname: string | null | undefined,
     content: AsyncIterable<Buffer>,
   ): Promise<void> {
-    const path = layerPath(name);
-    if ((type === 'symlink' || type === 'link') && linkname) {
+    const t: TarEntryType =
+      type === 'file' || type === 'contiguous-file'
+        ? 'file'
+        : type === 'symlink' || type === 'link' || type === 'directory'
+          ? type
+          : 'other';
+    const sink = this.entry({ type: t, size: 0, name: () => name, linkname: () => linkname ?? undefined });
+    for await (const c of content) if (sink) await sink.data(c, 0, c.length);
+    if (sink) await sink.end();
+  }
+
+  /** An entry of the archive as the tar walker sees it; returns where its bytes go. */
+  entry(e: TarEntry): TarEntrySink | undefined {
+    const path = layerPath(e.name());
+    const linkname = e.linkname();
+    if ((e.type === 'symlink' || e.type === 'link') && linkname) {
       // legacy docker save links a layer.tar shared by two images to the first copy
-      const target = type === 'symlink' ? joinRelative(path, linkname) : layerPath(linkname);
+      const target = e.type === 'symlink' ? joinRelative(path, linkname) : layerPath(linkname);
       this.links.set(path, target);
     }
-    if (type !== 'file' && type !== 'contiguous-file') {
-      for await (const _ of content) void _;
-      return;
-    }
-    const { head, stream } = await peek(content);
-    const kind = sniffBlob(head);
-    if (kind === 'json' || path === 'oci-layout') {
-      const buf = await readAll(stream, MAX_JSON_BYTES);
-      if (buf) this.jsons.set(path, buf);
-      return;
-    }
-    if (kind === 'other') {
-      for await (const _ of stream) void _;
-      return;
-    }
-    try {
-      this.layers.set(path, await scanLayer(layerTar(kind, stream), { image: this.source }));
-    } catch (err) {
-      throw new KeylessError(
-        'SCAN_IMAGE_UNREADABLE',
-        `${this.source}: the layer ${path} is not a readable ${kind === 'tar' ? 'tar' : `${kind}-compressed tar`} (${(err as Error).message}). Re-export the image (docker save) and scan again.`,
-        { cause: err },
-      );
-    }
+    if (e.type !== 'file') return undefined;
+    return new BlobSink(path, this.source, this.jsons, this.layers, this.onLayerBytes);
   }
+
+  /** Called with the byte count of every piece of layer data read (for progress). */
+  onLayerBytes: ((bytes: number) => void) | undefined;
 
   private json<T>(path: string): T | undefined {
     const b = this.jsons.get(path);
@@ -194,4 +192,147 @@ function joinRelative(from: string, link: string): string {
     else if (seg !== '.' && seg !== '') parts.push(seg);
   }
   return parts.join('/');
+}
+
+/**
+ * Where one blob's bytes go: its first bytes decide (gzip, zstd, tar → a layer scanned as it streams;
+ * JSON → kept; anything else → dropped).
+ */
+class BlobSink implements TarEntrySink {
+  private head: Buffer[] = [];
+  private headLen = 0;
+  private kind: BlobKind | undefined;
+  private layer: LayerScanner | undefined;
+  private json: Buffer[] | undefined;
+  private jsonLen = 0;
+  private gunzip: Gunzip | undefined;
+  private gunzipDone: Promise<void> | undefined;
+  private zstd: Decompress | undefined;
+  private zstdOut: Buffer[] = [];
+
+  constructor(
+    private readonly path: string,
+    private readonly source: string,
+    private readonly jsons: Map<string, Buffer>,
+    private readonly layers: Map<string, LayerScan>,
+    private readonly onBytes: ((bytes: number) => void) | undefined,
+  ) {}
+
+  async data(buf: Buffer, start: number, end: number): Promise<void> {
+    this.onBytes?.(end - start);
+    if (this.kind === undefined) {
+      if (this.headLen === 0 && end - start >= SNIFF_BYTES) {
+        this.begin(sniffBlob(buf.subarray(start, start + SNIFF_BYTES)));
+      } else {
+        this.head.push(Buffer.from(buf.subarray(start, end)));
+        this.headLen += end - start;
+        if (this.headLen < SNIFF_BYTES) return;
+        const all = Buffer.concat(this.head);
+        this.head = [];
+        this.begin(sniffBlob(all.subarray(0, SNIFF_BYTES)));
+        return this.feed(all, 0, all.length);
+      }
+    }
+    return this.feed(buf, start, end);
+  }
+
+  async end(): Promise<void> {
+    if (this.kind === undefined) {
+      const all = Buffer.concat(this.head);
+      this.head = [];
+      this.begin(sniffBlob(all));
+      await this.feed(all, 0, all.length);
+    }
+    try {
+      if (this.gunzip) {
+        this.gunzip.end();
+        await this.gunzipDone;
+      }
+      if (this.zstd) {
+        this.zstd.push(new Uint8Array(0), true);
+        await this.drainZstd();
+      }
+      if (this.layer) this.layers.set(this.path, await this.layer.end());
+      if (this.json) this.jsons.set(this.path, Buffer.concat(this.json));
+    } catch (err) {
+      throw this.unreadable(err);
+    }
+  }
+
+  private begin(kind: BlobKind): void {
+    this.kind = kind === 'other' && this.path === 'oci-layout' ? 'json' : kind;
+    if (this.kind === 'json') this.json = [];
+    if (this.kind === 'tar' || this.kind === 'gzip' || this.kind === 'zstd') {
+      this.layer = new LayerScanner({ image: this.source });
+    }
+    if (this.kind === 'gzip') {
+      const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+      const layer = this.layer as LayerScanner;
+      this.gunzip = gunzip;
+      this.gunzipDone = (async () => {
+        for await (const c of gunzip) await layer.push(c as Buffer);
+      })();
+      // a failure surfaces when end() awaits it; until then it must not be unhandled
+      this.gunzipDone.catch(() => undefined);
+    }
+    if (this.kind === 'zstd') {
+      // fzstd hands out views of its own window buffer: copy before the next push overwrites them
+      this.zstd = new Decompress((chunk) => void this.zstdOut.push(Buffer.from(chunk)));
+    }
+  }
+
+  private async feed(buf: Buffer, start: number, end: number): Promise<void> {
+    try {
+      if (this.layer && this.kind === 'tar') return await this.layer.push(buf.subarray(start, end));
+      if (this.gunzip) {
+        if (!this.gunzip.write(buf.subarray(start, end))) {
+          await new Promise<void>((resolve, reject) => {
+            const gz = this.gunzip as Gunzip;
+            const done = (): void => {
+              gz.off('drain', done);
+              gz.off('error', fail);
+              gz.off('close', done);
+              resolve();
+            };
+            const fail = (err: Error): void => {
+              gz.off('drain', done);
+              gz.off('close', done);
+              reject(err);
+            };
+            gz.on('drain', done);
+            gz.on('close', done);
+            gz.once('error', fail);
+          });
+        }
+        return;
+      }
+      if (this.zstd) {
+        this.zstd.push(buf.subarray(start, end));
+        return await this.drainZstd();
+      }
+      if (this.json) {
+        this.jsonLen += end - start;
+        if (this.jsonLen <= MAX_JSON_BYTES) this.json.push(Buffer.from(buf.subarray(start, end)));
+        else this.json = undefined;
+      }
+    } catch (err) {
+      throw this.unreadable(err);
+    }
+  }
+
+  private async drainZstd(): Promise<void> {
+    const layer = this.layer as LayerScanner;
+    while (this.zstdOut.length > 0) await layer.push(this.zstdOut.shift() as Buffer);
+  }
+
+  private unreadable(err: unknown): Error {
+    if (err instanceof KeylessError && err.code !== 'SCAN_TAR_INVALID' && err.code !== 'SCAN_TAR_TRUNCATED')
+      return err;
+    const kind = this.kind === 'tar' ? 'tar' : `${this.kind ?? 'unknown'}-compressed tar`;
+    return new KeylessError(
+      'SCAN_IMAGE_UNREADABLE',
+      `${this.source}: the layer ${this.path} is not a readable ${kind} (${(err as Error).message}). Re-export the image (docker save) and scan again.`,
+      { cause: err },
+    );
+  }
 }

@@ -1,9 +1,8 @@
 // One image layer, streamed: every regular file is scanned on its own (bounded memory, binaries
 // skipped), and the layer's whiteouts are recorded so findings in lower layers can be marked as
 // deleted afterwards. Nothing is extracted to disk, so hostile names (../, absolute) are only text.
-import { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
-import { scanChunks } from '../stream-text.js';
+import { FileScanner } from '../file-scan.js';
+import { TarWalker, type TarEntry, type TarEntrySink } from '../tar-walk.js';
 import type { Finding, Location } from '../types.js';
 
 export interface LayerScan {
@@ -38,25 +37,49 @@ export function whiteoutOf(name: string, type: string | null | undefined): strin
   return `${dir}${target}`;
 }
 
+/** One layer's tar bytes pushed through as they arrive; every regular file scanned on its own. */
+export class LayerScanner {
+  readonly result: LayerScan = { findings: [], whiteouts: [] };
+  private readonly walker: TarWalker;
+
+  constructor(private readonly base: Omit<Location, 'path' | 'line' | 'column'>) {
+    this.walker = new TarWalker((e) => this.entry(e), base.image ? `${base.image} layer` : 'layer');
+  }
+
+  push(chunk: Buffer): Promise<void> {
+    return this.walker.push(chunk);
+  }
+
+  async end(): Promise<LayerScan> {
+    await this.walker.end();
+    return this.result;
+  }
+
+  private entry(e: TarEntry): TarEntrySink | undefined {
+    if (e.type !== 'file') return undefined;
+    if (e.size === 0) {
+      // whiteouts are empty regular files (OCI image-spec layer.md)
+      const whiteout = whiteoutOf(e.name(), 'file');
+      if (whiteout !== undefined) this.result.whiteouts.push(whiteout);
+      return undefined;
+    }
+    const file = new FileScanner(e.size, () => ({ ...this.base, path: layerPath(e.name()) }));
+    const findings = this.result.findings;
+    return {
+      data: (buf, start, end) => file.push(buf, start, end),
+      end: () => {
+        const found = file.end();
+        if (found.length > 0) findings.push(...found);
+      },
+    };
+  }
+}
+
 export async function scanLayer(
   tarBytes: AsyncIterable<Buffer>,
   base: Omit<Location, 'path' | 'line' | 'column'>,
 ): Promise<LayerScan> {
-  const scan: LayerScan = { findings: [], whiteouts: [] };
-  const ex = extract();
-  const input = Readable.from(tarBytes, { objectMode: false });
-  input.on('error', (err) => ex.destroy(err));
-  input.pipe(ex);
-  for await (const entry of ex) {
-    const { name, type } = entry.header;
-    const whiteout = whiteoutOf(name, type);
-    if (whiteout !== undefined) scan.whiteouts.push(whiteout);
-    if (whiteout === undefined && (type === 'file' || type === 'contiguous-file')) {
-      const path = layerPath(name);
-      scan.findings.push(...(await scanChunks(entry as AsyncIterable<Buffer>, { base: { ...base, path } })));
-    } else {
-      for await (const _ of entry) void _;
-    }
-  }
-  return scan;
+  const layer = new LayerScanner(base);
+  for await (const chunk of tarBytes) await layer.push(chunk);
+  return layer.end();
 }

@@ -1,0 +1,258 @@
+// keyless scan kernel: the two byte loops the scanner spends its time in, over bytes JavaScript
+// already holds (a Buffer view; nothing is copied or kept).
+//
+//   candidates(buf, start, end, out: Uint32Array) -> count
+//     Offsets (relative to start) where a credential may begin: an access-key-id prefix (AKIA, ASIA,
+//     ABIA, ACCA), or in any letter case "secret" + "_"? + "access"|"key", or "session"|"security" +
+//     "_"? + "token" (the names the assignment rules need). Every detector match contains one
+//     of these, so bytes without a candidate need no further look. At most out.length offsets are
+//     written; the return value is the full count (more than out.length means "too many, look at the
+//     whole range").
+//   countByte(buf, start, end, byte) -> count of that byte (newlines, for line numbers).
+//
+// The search tests bytes at fixed distances per position at once ("A..A"; "se" then "c" or "s",
+// letter case folded with | 0x20), 32 positions per step with AVX2 where the
+// CPU has it, 16 with SSE2 otherwise, and verifies the few positions that pass in scalar code.
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define KL_X86 1
+#endif
+
+static inline int lower(uint8_t c) { return c | 0x20; }
+
+// Case-insensitive match of the lower-case word w at p[i..]; returns its length, or 0.
+static inline size_t word(const uint8_t *p, size_t i, size_t n, const char *w) {
+  size_t k = 0;
+  for (; w[k]; k++)
+    if (i + k >= n || lower(p[i + k]) != (uint8_t)w[k]) return 0;
+  return k;
+}
+
+// "secret" then an optional "_" then "access" or "key"; "session" or "security", an optional "_",
+// then "token" (every spelling the assignment rules accept: aws_secret_access_key, SecretAccessKey,
+// AWS_SESSION_TOKEN, SecurityToken...).
+static inline int keyword(const uint8_t *p, size_t i, size_t n) {
+  size_t k;
+  if ((k = word(p, i, n, "secret"))) {
+    size_t j = i + k;
+    if (j < n && p[j] == '_') j++;
+    return word(p, j, n, "access") || word(p, j, n, "key");
+  }
+  if ((k = word(p, i, n, "session")) || (k = word(p, i, n, "security"))) {
+    size_t j = i + k;
+    if (j < n && p[j] == '_') j++;
+    return word(p, j, n, "token") != 0;
+  }
+  return 0;
+}
+
+// Verifies a candidate at p[i] (i < n) and returns 1 when it is one.
+static inline int verify(const uint8_t *p, size_t i, size_t n) {
+  if (p[i] == 'A') {
+    return i + 4 <= n && ((memcmp(p + i, "AKIA", 4) == 0) || (memcmp(p + i, "ASIA", 4) == 0) ||
+                          (memcmp(p + i, "ABIA", 4) == 0) || (memcmp(p + i, "ACCA", 4) == 0));
+  }
+  return lower(p[i]) == 's' && keyword(p, i, n);
+}
+
+typedef struct {
+  uint32_t *out;
+  size_t cap;
+  size_t count;
+} sink_t;
+
+static inline void emit(sink_t *s, size_t at) {
+  if (s->count < s->cap) s->out[s->count] = (uint32_t)at;
+  s->count++;
+}
+
+static void scalar_range(const uint8_t *p, size_t from, size_t n, sink_t *s) {
+  for (size_t i = from; i < n; i++) {
+    uint8_t c = p[i];
+    if ((c == 'A' || lower(c) == 's') && verify(p, i, n)) emit(s, i);
+  }
+}
+
+#ifdef KL_X86
+__attribute__((target("avx2"))) static size_t avx2_range(const uint8_t *p, size_t n, sink_t *s) {
+  size_t i = 0;
+  const __m256i A = _mm256_set1_epi8('A'), S = _mm256_set1_epi8('s'), E = _mm256_set1_epi8('e'),
+                Cc = _mm256_set1_epi8('c'), C = _mm256_set1_epi8(0x20);
+  for (; i + 32 + 3 <= n; i += 32) {
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(p + i));
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(p + i + 1));
+    __m256i v2 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(p + i + 2)), C);
+    __m256i v3 = _mm256_loadu_si256((const __m256i *)(p + i + 3));
+    __m256i id = _mm256_and_si256(_mm256_cmpeq_epi8(v0, A), _mm256_cmpeq_epi8(v3, A));
+    // s e (c|s): secret, security, session
+    __m256i se = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(v0, C), S),
+                                  _mm256_cmpeq_epi8(_mm256_or_si256(v1, C), E));
+    se = _mm256_and_si256(se, _mm256_or_si256(_mm256_cmpeq_epi8(v2, Cc), _mm256_cmpeq_epi8(v2, S)));
+    uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(id, se));
+    while (m) {
+      unsigned b = (unsigned)__builtin_ctz(m);
+      if (verify(p, i + b, n)) emit(s, i + b);
+      m &= m - 1;
+    }
+  }
+  return i;
+}
+
+__attribute__((target("avx2"))) static size_t avx2_count(const uint8_t *p, size_t n, uint8_t byte) {
+  size_t i = 0, total = 0;
+  const __m256i B = _mm256_set1_epi8((char)byte), Z = _mm256_setzero_si256();
+  while (i + 32 <= n) {
+    __m256i acc = Z;
+    size_t stop = i + 32 * 255;
+    if (stop > n) stop = n;
+    for (; i + 32 <= stop; i += 32) {
+      __m256i v = _mm256_loadu_si256((const __m256i *)(p + i));
+      acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(v, B));
+    }
+    __m256i sums = _mm256_sad_epu8(acc, Z);
+    total += (size_t)_mm256_extract_epi64(sums, 0) + (size_t)_mm256_extract_epi64(sums, 1) +
+             (size_t)_mm256_extract_epi64(sums, 2) + (size_t)_mm256_extract_epi64(sums, 3);
+  }
+  for (; i < n; i++) total += p[i] == byte;
+  return total;
+}
+#endif
+
+static size_t sse2_range(const uint8_t *p, size_t n, sink_t *s) {
+  size_t i = 0;
+#ifdef KL_X86
+  const __m128i A = _mm_set1_epi8('A'), S = _mm_set1_epi8('s'), E = _mm_set1_epi8('e'), Cc = _mm_set1_epi8('c'),
+                C = _mm_set1_epi8(0x20);
+  for (; i + 16 + 3 <= n; i += 16) {
+    __m128i v0 = _mm_loadu_si128((const __m128i *)(p + i));
+    __m128i v1 = _mm_loadu_si128((const __m128i *)(p + i + 1));
+    __m128i v2 = _mm_or_si128(_mm_loadu_si128((const __m128i *)(p + i + 2)), C);
+    __m128i v3 = _mm_loadu_si128((const __m128i *)(p + i + 3));
+    __m128i id = _mm_and_si128(_mm_cmpeq_epi8(v0, A), _mm_cmpeq_epi8(v3, A));
+    __m128i se = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(v0, C), S), _mm_cmpeq_epi8(_mm_or_si128(v1, C), E));
+    se = _mm_and_si128(se, _mm_or_si128(_mm_cmpeq_epi8(v2, Cc), _mm_cmpeq_epi8(v2, S)));
+    uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_or_si128(id, se));
+    while (m) {
+      unsigned b = (unsigned)__builtin_ctz(m);
+      if (verify(p, i + b, n)) emit(s, i + b);
+      m &= m - 1;
+    }
+  }
+#endif
+  return i;
+}
+
+static int have_avx2(void) {
+#ifdef KL_X86
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init();
+    cached = __builtin_cpu_supports("avx2") ? 1 : 0;
+  }
+  return cached;
+#else
+  return 0;
+#endif
+}
+
+// ---- N-API glue ----
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "KEYLESS_SCAN_KERNEL_ARGS", msg);
+  return NULL;
+}
+
+// Reads (buf, start, end) into a byte pointer and length; 0 on failure (an exception is pending).
+static int range_args(napi_env env, napi_value *argv, const uint8_t **p, size_t *n) {
+  void *data;
+  size_t len;
+  bool is_buf;
+  if (napi_is_buffer(env, argv[0], &is_buf) != napi_ok || !is_buf) {
+    throw_type(env, "scan kernel: the first argument must be a Buffer");
+    return 0;
+  }
+  napi_get_buffer_info(env, argv[0], &data, &len);
+  int64_t start, end;
+  if (napi_get_value_int64(env, argv[1], &start) != napi_ok || napi_get_value_int64(env, argv[2], &end) != napi_ok ||
+      start < 0 || end < start || (size_t)end > len) {
+    throw_type(env, "scan kernel: start/end must satisfy 0 <= start <= end <= buffer length");
+    return 0;
+  }
+  *p = (const uint8_t *)data + start;
+  *n = (size_t)(end - start);
+  return 1;
+}
+
+static napi_value js_candidates(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4) return throw_type(env, "scan kernel: candidates(buf, start, end, out) takes four arguments");
+  const uint8_t *p;
+  size_t n;
+  if (!range_args(env, argv, &p, &n)) return NULL;
+  bool is_ta;
+  napi_typedarray_type type;
+  size_t cap;
+  void *out;
+  if (napi_is_typedarray(env, argv[3], &is_ta) != napi_ok || !is_ta) return throw_type(env, "scan kernel: out must be a Uint32Array");
+  napi_get_typedarray_info(env, argv[3], &type, &cap, &out, NULL, NULL);
+  if (type != napi_uint32_array) return throw_type(env, "scan kernel: out must be a Uint32Array");
+  sink_t s = {(uint32_t *)out, cap, 0};
+  size_t done = have_avx2() ?
+#ifdef KL_X86
+                            avx2_range(p, n, &s)
+#else
+                            0
+#endif
+                            : sse2_range(p, n, &s);
+  scalar_range(p, done, n, &s);
+  napi_value result;
+  napi_create_double(env, (double)s.count, &result);
+  return result;
+}
+
+static napi_value js_count_byte(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4) return throw_type(env, "scan kernel: countByte(buf, start, end, byte) takes four arguments");
+  const uint8_t *p;
+  size_t n;
+  if (!range_args(env, argv, &p, &n)) return NULL;
+  uint32_t byte;
+  if (napi_get_value_uint32(env, argv[3], &byte) != napi_ok || byte > 255) return throw_type(env, "scan kernel: byte must be 0..255");
+  size_t total = 0;
+#ifdef KL_X86
+  if (have_avx2()) total = avx2_count(p, n, (uint8_t)byte);
+  else
+#endif
+    for (size_t i = 0; i < n; i++) total += p[i] == (uint8_t)byte;
+  napi_value result;
+  napi_create_double(env, (double)total, &result);
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"candidates", NULL, js_candidates, NULL, NULL, NULL, napi_default, NULL},
+      {"countByte", NULL, js_count_byte, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, 2, props);
+  napi_value simd;
+  napi_create_string_utf8(env, have_avx2() ? "avx2" :
+#ifdef KL_X86
+                                           "sse2"
+#else
+                                           "scalar"
+#endif
+                          , NAPI_AUTO_LENGTH, &simd);
+  napi_set_named_property(env, exports, "simd", simd);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,77 @@
+// The scan kernel: where in a byte range a credential may begin, and how many newlines it holds.
+// The native one (native/scan_kernel.c, built by scripts/build-native.sh into dist/native) tests 32
+// positions per step with AVX2; the JavaScript one answers exactly the same and runs where the native
+// one could not be built (KEYLESS_SCAN_KERNEL=js forces it, for comparison).
+import { createRequire } from 'node:module';
+
+export interface ScanKernel {
+  /** "native-avx2", "native-sse2", "native-scalar" or "js" */
+  readonly name: string;
+  /**
+   * Offsets (relative to start) in buf[start, end) where an access-key-id prefix (AKIA, ASIA, ABIA,
+   * ACCA) begins, or in any letter case "secret" + "_"? + "access" | "key", or "session" | "security"
+   * + "_"? + "token" (what the assignment rules need), in order. Writes at most
+   * out.length of them and returns how many there are.
+   */
+  candidates(buf: Buffer, start: number, end: number, out: Uint32Array): number;
+  /** How many times byte occurs in buf[start, end). */
+  countByte(buf: Buffer, start: number, end: number, byte: number): number;
+}
+
+const ci = (word: string): string => [...word].map((c) => `[${c}${c.toUpperCase()}]`).join('');
+const CANDIDATE = new RegExp(
+  `AKIA|ASIA|ABIA|ACCA|${ci('secret')}_?(?:${ci('access')}|${ci('key')})|(?:${ci('session')}|${ci('security')})_?${ci('token')}`,
+  'g',
+);
+
+export const jsKernel: ScanKernel = {
+  name: 'js',
+  candidates(buf, start, end, out) {
+    const text = buf.toString('latin1', start, end);
+    let count = 0;
+    CANDIDATE.lastIndex = 0;
+    for (let m = CANDIDATE.exec(text); m; m = CANDIDATE.exec(text)) {
+      if (count < out.length) out[count] = m.index;
+      count++;
+      CANDIDATE.lastIndex = m.index + 1; // overlapping, as the native search reports them
+    }
+    return count;
+  },
+  countByte(buf, start, end, byte) {
+    let n = 0;
+    for (let i = buf.indexOf(byte, start); i !== -1 && i < end; i = buf.indexOf(byte, i + 1)) n++;
+    return n;
+  },
+};
+
+interface NativeModule {
+  simd: string;
+  candidates(buf: Buffer, start: number, end: number, out: Uint32Array): number;
+  countByte(buf: Buffer, start: number, end: number, byte: number): number;
+}
+
+/** The native kernel, or undefined when it is not built (or cannot load on this machine). */
+export function loadNativeKernel(): ScanKernel | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    // dist/src/scan/kernel.js → dist/native/
+    const m = require('../../native/keyless_scan_kernel.node') as NativeModule;
+    return {
+      name: `native-${m.simd}`,
+      candidates: m.candidates,
+      countByte: m.countByte,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+let chosen: ScanKernel | undefined;
+
+/** The kernel scans use: native unless KEYLESS_SCAN_KERNEL=js or it is not built. */
+export function scanKernel(): ScanKernel {
+  if (!chosen) {
+    chosen = (process.env.KEYLESS_SCAN_KERNEL === 'js' ? undefined : loadNativeKernel()) ?? jsKernel;
+  }
+  return chosen;
+}
