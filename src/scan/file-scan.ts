@@ -41,6 +41,8 @@ function hasNul(buf: Buffer, start: number, end: number): boolean {
   return buf.subarray(start, Math.min(end, start + BINARY_SNIFF_BYTES)).indexOf(0) !== -1;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export class FileScanner {
   private pos = 0;
   private binary: boolean | undefined;
@@ -48,25 +50,47 @@ export class FileScanner {
   private wholeLen = 0;
   private large = false;
   private lines = 0; // large file: newlines in [0, pos)
-  private tail: Buffer = Buffer.alloc(0); // large file: bytes [pos - tail.length, pos)
+  private tail: Buffer = EMPTY; // large file: bytes [pos - tail.length, pos)
   private windows: Window[] = [];
-  private readonly findings: Finding[] = [];
-  private readonly seen = new Set<string>();
+  private findings: Finding[] | undefined;
+  private seen: Set<string> | undefined;
   private sawCandidate = false;
   /** within the piece being pushed: a file offset and the newlines before it */
   private cursor = 0;
   private cursorLines = 0;
+  private size: number | undefined;
+  private describe: () => DetectOptions['base'];
 
   /**
    * size: the file's length when known (tar entries), else undefined (streams): then the first
-   * SMALL_FILE_BYTES are held until the file proves larger.
+   * SMALL_FILE_BYTES are held until the file proves larger. describe: where findings are (asked
+   * only when there are some).
    */
   constructor(
-    private readonly size: number | undefined,
-    private readonly describe: () => DetectOptions['base'],
+    size: number | undefined,
+    describe: () => DetectOptions['base'],
     private readonly kernel: ScanKernel = scanKernel(),
   ) {
+    this.size = size;
+    this.describe = describe;
     this.large = size !== undefined && size > SMALL_FILE_BYTES;
+  }
+
+  /** The same scanner for the next file (one per layer, not one per file: less garbage). */
+  reset(size: number | undefined, describe: () => DetectOptions['base']): void {
+    this.size = size;
+    this.describe = describe;
+    this.large = size !== undefined && size > SMALL_FILE_BYTES;
+    this.pos = 0;
+    this.binary = undefined;
+    this.whole = undefined;
+    this.wholeLen = 0;
+    this.lines = 0;
+    this.tail = EMPTY;
+    if (this.windows.length > 0) this.windows = [];
+    this.findings = undefined;
+    this.seen = undefined;
+    this.sawCandidate = false;
   }
 
   /** Bytes buf[start, end) are the file's next bytes. The buffer is not kept after the call. */
@@ -114,11 +138,11 @@ export class FileScanner {
         if (this.kernel.candidates(data, 0, data.length, out) > 0) this.detect(data, 0, 0);
         this.whole = undefined;
       }
-      return this.findings;
+      return this.findings ?? [];
     }
     for (const w of this.windows) this.runWindow(w);
     this.windows = [];
-    return this.findings;
+    return this.findings ?? [];
   }
 
   /** Looks for a NUL in the first BINARY_SNIFF_BYTES; true when the file is binary. */
@@ -239,6 +263,8 @@ export class FileScanner {
     for (const f of detectCredentials(data.toString('latin1'), { base: this.describe() })) {
       if (f.location.line !== undefined) f.location.line += linesBefore;
       const key = `${f.rule}\0${f.location.line}\0${f.location.column}`;
+      this.seen ??= new Set();
+      this.findings ??= [];
       if (this.seen.has(key)) continue;
       this.seen.add(key);
       this.findings.push(f);

@@ -50,20 +50,24 @@ interface NativeModule {
   countByte(buf: Buffer, start: number, end: number, byte: number): number;
 }
 
+let native: NativeModule | null | undefined;
+function nativeModule(): NativeModule | undefined {
+  if (native === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      // dist/src/scan/kernel.js → dist/native/
+      native = require('../../native/keyless_scan_kernel.node') as NativeModule;
+    } catch {
+      native = null;
+    }
+  }
+  return native ?? undefined;
+}
+
 /** The native kernel, or undefined when it is not built (or cannot load on this machine). */
 export function loadNativeKernel(): ScanKernel | undefined {
-  try {
-    const require = createRequire(import.meta.url);
-    // dist/src/scan/kernel.js → dist/native/
-    const m = require('../../native/keyless_scan_kernel.node') as NativeModule;
-    return {
-      name: `native-${m.simd}`,
-      candidates: m.candidates,
-      countByte: m.countByte,
-    };
-  } catch {
-    return undefined;
-  }
+  const m = nativeModule();
+  return m ? { name: `native-${m.simd}`, candidates: m.candidates, countByte: m.countByte } : undefined;
 }
 
 let chosen: ScanKernel | undefined;

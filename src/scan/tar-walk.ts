@@ -15,7 +15,10 @@ export interface TarEntry {
   linkname(): string | undefined;
 }
 
-/** What takes an entry's data; the views passed to data() are valid only during the call. */
+/**
+ * What takes an entry's data. The views passed to data() are valid only during the call (the
+ * caller may reuse its buffers): copy what must outlive it.
+ */
 export interface TarEntrySink {
   data(buf: Buffer, start: number, end: number): void | Promise<void>;
   end(): void | Promise<void>;
@@ -119,6 +122,8 @@ export class TarWalker {
   private next: { path?: string; linkpath?: string; size?: number } = {};
   private ended = false;
   private entries = 0;
+  /** the entry whose data is being passed on, while its name may still point into a piece */
+  private open: TarEntry | undefined;
 
   constructor(
     private readonly onEntry: (entry: TarEntry) => TarEntrySink | undefined,
@@ -152,7 +157,7 @@ export class TarWalker {
         i += take;
         continue;
       }
-      if (this.ended) return;
+      if (this.ended) break;
       // a header: straight from the chunk when it is all there, else assembled
       let hb: Buffer;
       let ho: number;
@@ -165,7 +170,7 @@ export class TarWalker {
         chunk.copy(this.header, this.headerHave, i, i + take);
         this.headerHave += take;
         i += take;
-        if (this.headerHave < BLOCK) return;
+        if (this.headerHave < BLOCK) break;
         this.headerHave = 0;
         hb = this.header;
         ho = 0;
@@ -173,6 +178,18 @@ export class TarWalker {
       const r = this.onHeader(hb, ho);
       if (r) await r;
     }
+    this.keepName();
+  }
+
+  /** The open entry's name and link decoded now: the piece its header is in may be reused. */
+  private keepName(): void {
+    const e = this.open;
+    if (!e) return;
+    const name = e.name();
+    const link = e.linkname();
+    e.name = () => name;
+    e.linkname = () => link;
+    this.open = undefined;
   }
 
   /** The archive ended: the last entry must be whole. */
@@ -243,6 +260,7 @@ export class TarWalker {
       entry.linkname = () => link;
     }
     this.sink = this.onEntry(entry);
+    if (size > 0) this.open = entry;
     return size === 0 ? this.finishEntry() : undefined;
   }
 
@@ -258,6 +276,7 @@ export class TarWalker {
     }
     const sink = this.sink;
     this.sink = undefined;
+    this.open = undefined;
     return sink?.end();
   }
 }

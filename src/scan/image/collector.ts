@@ -252,7 +252,7 @@ class BlobSink implements TarEntrySink {
         this.zstd.push(new Uint8Array(0), true);
         await this.drainZstd();
       }
-      if (this.layer) this.layers.set(this.path, await this.layer.end());
+      if (this.layer) this.layers.set(this.path, await this.layer.finish());
       if (this.json) this.jsons.set(this.path, Buffer.concat(this.json));
     } catch (err) {
       throw this.unreadable(err);
@@ -285,7 +285,8 @@ class BlobSink implements TarEntrySink {
     try {
       if (this.layer && this.kind === 'tar') return await this.layer.push(buf.subarray(start, end));
       if (this.gunzip) {
-        if (!this.gunzip.write(buf.subarray(start, end))) {
+        // zlib works on it later, on another thread: a copy (the caller may reuse its buffer)
+        if (!this.gunzip.write(Buffer.from(buf.subarray(start, end)))) {
           await new Promise<void>((resolve, reject) => {
             const gz = this.gunzip as Gunzip;
             const done = (): void => {
@@ -307,7 +308,7 @@ class BlobSink implements TarEntrySink {
         return;
       }
       if (this.zstd) {
-        this.zstd.push(buf.subarray(start, end));
+        this.zstd.push(Buffer.from(buf.subarray(start, end)));
         return await this.drainZstd();
       }
       if (this.json) {

@@ -38,9 +38,15 @@ export function whiteoutOf(name: string, type: string | null | undefined): strin
 }
 
 /** One layer's tar bytes pushed through as they arrive; every regular file scanned on its own. */
-export class LayerScanner {
+export class LayerScanner implements TarEntrySink {
   readonly result: LayerScan = { findings: [], whiteouts: [] };
   private readonly walker: TarWalker;
+  private current: TarEntry | undefined;
+  private readonly describe = (): Omit<Location, 'line' | 'column'> => ({
+    ...this.base,
+    path: layerPath(this.current?.name() ?? ''),
+  });
+  private readonly file = new FileScanner(0, this.describe);
 
   constructor(private readonly base: Omit<Location, 'path' | 'line' | 'column'>) {
     this.walker = new TarWalker((e) => this.entry(e), base.image ? `${base.image} layer` : 'layer');
@@ -50,7 +56,7 @@ export class LayerScanner {
     return this.walker.push(chunk);
   }
 
-  async end(): Promise<LayerScan> {
+  async finish(): Promise<LayerScan> {
     await this.walker.end();
     return this.result;
   }
@@ -63,15 +69,19 @@ export class LayerScanner {
       if (whiteout !== undefined) this.result.whiteouts.push(whiteout);
       return undefined;
     }
-    const file = new FileScanner(e.size, () => ({ ...this.base, path: layerPath(e.name()) }));
-    const findings = this.result.findings;
-    return {
-      data: (buf, start, end) => file.push(buf, start, end),
-      end: () => {
-        const found = file.end();
-        if (found.length > 0) findings.push(...found);
-      },
-    };
+    this.current = e;
+    this.file.reset(e.size, this.describe);
+    return this;
+  }
+
+  // the sink of the current entry (entries come one after another)
+  data(buf: Buffer, start: number, end: number): void {
+    this.file.push(buf, start, end);
+  }
+
+  end(): void {
+    const found = this.file.end();
+    if (found.length > 0) this.result.findings.push(...found);
   }
 }
 
@@ -81,5 +91,5 @@ export async function scanLayer(
 ): Promise<LayerScan> {
   const layer = new LayerScanner(base);
   for await (const chunk of tarBytes) await layer.push(chunk);
-  return layer.end();
+  return layer.finish();
 }
