@@ -9,18 +9,30 @@ import { basename, join, relative, sep } from 'node:path';
 import { extract } from 'tar-stream';
 import { KeylessError } from '../errors.js';
 import { ImageCollector } from './image/collector.js';
+import type { ImageProgress } from './progress.js';
 import type { Finding } from './types.js';
 
+export interface ImageScanOptions {
+  /** counts the bytes and layers as they are read (the CLI draws it on a terminal) */
+  progress?: ImageProgress;
+}
+
 /** Scans a docker-save tar stream, or an OCI image layout packed as a tar. */
-export async function scanImageArchive(stream: NodeJS.ReadableStream, imageName: string): Promise<Finding[]> {
+export async function scanImageArchive(
+  source: NodeJS.ReadableStream,
+  imageName: string,
+  options: ImageScanOptions = {},
+): Promise<Finding[]> {
   const collector = new ImageCollector(imageName);
   const ex = extract();
+  const stream = options.progress?.stream(source) ?? source;
   stream.on('error', (err: Error) => ex.destroy(err));
   stream.pipe(ex as unknown as NodeJS.WritableStream);
   try {
     for await (const entry of ex) {
       const h = entry.header;
-      await collector.add(h.name, h.type, h.linkname, entry as AsyncIterable<Buffer>);
+      const content = entry as AsyncIterable<Buffer>;
+      await collector.add(h.name, h.type, h.linkname, options.progress?.entry(content) ?? content);
     }
   } catch (err) {
     if (err instanceof KeylessError) throw err;
@@ -34,19 +46,21 @@ export async function scanImageArchive(stream: NodeJS.ReadableStream, imageName:
 }
 
 /** An OCI image-layout folder (oci-layout + index.json + blobs/), each file streamed from disk. */
-export async function scanOciLayout(root: string): Promise<Finding[]> {
+export async function scanOciLayout(root: string, options: ImageScanOptions = {}): Promise<Finding[]> {
   const collector = new ImageCollector(basename(root));
   const walk = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const full = join(dir, e.name);
       if (e.isDirectory()) await walk(full);
-      else if (e.isFile())
+      else if (e.isFile()) {
+        const content = createReadStream(full);
         await collector.add(
           relative(root, full).split(sep).join('/'),
           'file',
           undefined,
-          createReadStream(full),
+          options.progress?.file(content) ?? content,
         );
+      }
     }
   };
   await walk(root);
