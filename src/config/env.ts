@@ -19,6 +19,10 @@ export interface KeylessEnv {
   readonly metadataDisabled: boolean;
   readonly debug: boolean;
   readonly noColor: boolean;
+  /** KEYLESS_NO_PROGRESS set (other than "0" or "false"): no progress bar even on a terminal */
+  readonly noProgress: boolean;
+  /** CI set (other than "0" or "false"), as CI services do: no progress bar */
+  readonly ci: boolean;
 }
 
 export function loadEnv(source: NodeJS.ProcessEnv | EnvVars = process.env): KeylessEnv {
@@ -39,7 +43,14 @@ export function loadEnv(source: NodeJS.ProcessEnv | EnvVars = process.env): Keyl
     metadataDisabled: (vars.AWS_EC2_METADATA_DISABLED ?? '').toLowerCase() === 'true',
     debug: nonEmpty(vars.KEYLESS_DEBUG) !== undefined,
     noColor: vars.NO_COLOR !== undefined && vars.NO_COLOR !== '',
+    noProgress: isSet(vars.KEYLESS_NO_PROGRESS),
+    ci: isSet(vars.CI),
   };
+}
+
+/** A flag variable: set, and not empty, "0" or "false". */
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && !['', '0', 'false'].includes(value.trim().toLowerCase());
 }
 
 export function nonEmpty(value: string | undefined): string | undefined {

@@ -8,18 +8,28 @@ import { readdir } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import { KeylessError } from '../errors.js';
 import { ImageCollector } from './image/collector.js';
+import type { ImageProgress } from './progress.js';
 import { TarWalker } from './tar-walk.js';
 import type { Finding } from './types.js';
 
+export interface ImageScanOptions {
+  /** counts the bytes and layers as they are read (the CLI draws it on a terminal) */
+  progress?: ImageProgress;
+}
+
 /** Scans a docker-save tar stream, or an OCI image layout packed as a tar. */
 export async function scanImageArchive(
-  stream: AsyncIterable<Buffer> | NodeJS.ReadableStream,
+  source: AsyncIterable<Buffer> | NodeJS.ReadableStream,
   imageName: string,
+  options: ImageScanOptions = {},
 ): Promise<Finding[]> {
   const collector = new ImageCollector(imageName);
+  const progress = options.progress;
+  if (progress) collector.onLayer = () => progress.layerStarted();
+  const stream = progress?.counted(source as AsyncIterable<Buffer>) ?? (source as AsyncIterable<Buffer>);
   const walker = new TarWalker((e) => collector.entry(e), imageName);
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) await walker.push(chunk);
+    for await (const chunk of stream) await walker.push(chunk);
     await walker.end();
   } catch (err) {
     if (err instanceof KeylessError && err.code !== 'SCAN_TAR_INVALID') throw err;
@@ -33,19 +43,23 @@ export async function scanImageArchive(
 }
 
 /** An OCI image-layout folder (oci-layout + index.json + blobs/), each file streamed from disk. */
-export async function scanOciLayout(root: string): Promise<Finding[]> {
+export async function scanOciLayout(root: string, options: ImageScanOptions = {}): Promise<Finding[]> {
   const collector = new ImageCollector(basename(root));
+  const progress = options.progress;
+  if (progress) collector.onLayer = () => progress.layerStarted();
   const walk = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       const full = join(dir, e.name);
       if (e.isDirectory()) await walk(full);
-      else if (e.isFile())
+      else if (e.isFile()) {
+        const content = createReadStream(full);
         await collector.add(
           relative(root, full).split(sep).join('/'),
           'file',
           undefined,
-          createReadStream(full),
+          options.progress?.file(content) ?? content,
         );
+      }
     }
   };
   await walk(root);

@@ -7,7 +7,8 @@ import type { DockerClient } from '../docker/engine/client.js';
 import { scanCompose } from './compose.js';
 import { detectCredentials, fingerprint, Rule } from './detectors.js';
 import { scanDockerfile } from './dockerfile.js';
-import { scanImageArchive, scanOciLayout } from './image.js';
+import { scanImageArchive, scanOciLayout as scanOciLayoutFolder } from './image.js';
+import type { ImageProgressFactory } from './progress.js';
 import { readAhead } from '../util/read-ahead.js';
 import { scanChunks } from './stream-text.js';
 import type { Finding } from './types.js';
@@ -53,16 +54,26 @@ export function ignoreMatcher(patterns: string[]): (rel: string) => boolean {
   };
 }
 
-export async function scanFile(path: string, kind = kindOfFile(path)): Promise<Finding[]> {
+export interface TargetScanOptions {
+  /** progress for images (archives, OCI layouts, images by reference); the CLI sets it on a terminal */
+  progress?: ImageProgressFactory;
+}
+
+export async function scanFile(
+  path: string,
+  kind = kindOfFile(path),
+  options: TargetScanOptions = {},
+): Promise<Finding[]> {
   if (kind === 'archive') {
     // a regular file is read with reads in flight into recycled buffers; a pipe is streamed. (Measured
     // here and rejected: mapping the file, whose page faults cost more than the copy on this VM, and
     // layers on worker threads, no faster on 2 cores where the copy already takes the other one.)
-    const regular = (await stat(path)).isFile();
-    const bytes = regular
+    const st = await stat(path);
+    const progress = options.progress?.(basename(path), { totalBytes: st.size });
+    const bytes = st.isFile()
       ? readAhead(path, { reuse: true })
       : createReadStream(path, { highWaterMark: 1 << 20 });
-    return scanImageArchive(bytes, basename(path));
+    return scanImageArchive(bytes, basename(path), { progress });
   }
   if (kind === 'file')
     return scanChunks(createReadStream(path, { highWaterMark: 1 << 20 }), { base: { path } });
@@ -73,7 +84,21 @@ export async function scanFile(path: string, kind = kindOfFile(path)): Promise<F
   return scanCompose(text, path);
 }
 
-export { scanOciLayout };
+/** An OCI image-layout folder; with progress, its total is the size of its files. */
+export async function scanOciLayout(root: string, options: TargetScanOptions = {}): Promise<Finding[]> {
+  if (!options.progress) return scanOciLayoutFolder(root);
+  const sizeOf = async (dir: string): Promise<number> => {
+    let n = 0;
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) n += await sizeOf(p);
+      else if (e.isFile()) n += (await stat(p)).size;
+    }
+    return n;
+  };
+  const progress = options.progress(basename(root), { totalBytes: await sizeOf(root) });
+  return scanOciLayoutFolder(root, { progress });
+}
 
 export async function isOciLayout(dir: string): Promise<boolean> {
   return (await stat(join(dir, 'oci-layout')).catch(() => undefined))?.isFile() === true;
@@ -100,9 +125,30 @@ export async function scanDirectory(root: string, extraExcludes: string[] = []):
   return out;
 }
 
-export async function scanImageRef(client: DockerClient, ref: string): Promise<Finding[]> {
+interface ImageInfo {
+  Size?: number;
+  RootFS?: { Layers?: string[] };
+}
+
+export async function scanImageRef(
+  client: DockerClient,
+  ref: string,
+  options: TargetScanOptions = {},
+): Promise<Finding[]> {
+  // Size is the unpacked size: the export is about that with the classic store, less with the
+  // containerd store (compressed blobs), hence an approximate total
+  const info = options.progress
+    ? await client.json<ImageInfo>('GET', `/images/${encodeURIComponent(ref)}/json`).catch(() => undefined)
+    : undefined;
+  const totals = {
+    ...(info?.Size ? { totalBytes: info.Size, approximate: true } : {}),
+    ...(info?.RootFS?.Layers ? { layersTotal: info.RootFS.Layers.length } : {}),
+  };
+  // a known image shows at once (the export can take a while to start); an unknown one only if it opens
+  let progress = info ? options.progress?.(ref, totals) : undefined;
   const res = await client.stream('GET', `/images/${encodeURIComponent(ref)}/get`);
-  return scanImageArchive(res, ref);
+  progress ??= options.progress?.(ref, totals);
+  return scanImageArchive(res, ref, { progress });
 }
 
 interface ContainerInfo {

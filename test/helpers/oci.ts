@@ -114,3 +114,39 @@ export async function writeOciLayout(dir: string, image: CraftedImage): Promise<
   }
   return out;
 }
+
+/**
+ * A legacy `docker save` tarball (manifest.json, <config>.json, <id>/layer.tar, <id>/VERSION), as the
+ * classic image store writes it: layers uncompressed unless a layer asks for gzip or zstd.
+ */
+export async function dockerSaveTarOf(image: CraftedImage): Promise<Buffer> {
+  const files: Record<string, Buffer> = {};
+  const layerNames: string[] = [];
+  const diffIds: string[] = [];
+  for (const l of image.layers) {
+    const tar = await tarOf(l.files);
+    diffIds.push(sha(tar));
+    const bytes =
+      l.compression === 'gzip' ? gzipSync(tar) : l.compression === 'zstd' ? await zstdOf(tar) : tar;
+    const id = sha(bytes).slice(7);
+    files[`${id}/VERSION`] = Buffer.from('1.0');
+    files[`${id}/layer.tar`] = bytes;
+    layerNames.push(`${id}/layer.tar`);
+  }
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Env: image.env ?? ['PATH=/bin'] },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history: image.history ?? image.layers.map((_, i) => ({ created_by: `layer ${i + 1}` })),
+    }),
+  );
+  const configName = `${sha(config).slice(7)}.json`;
+  files[configName] = config;
+  // manifest.json last, as docker save writes it
+  files['manifest.json'] = Buffer.from(
+    JSON.stringify([{ Config: configName, RepoTags: [image.ref ?? 'crafted:latest'], Layers: layerNames }]),
+  );
+  return tarOf(files);
+}

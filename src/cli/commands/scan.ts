@@ -12,6 +12,7 @@ export interface ScanFlags {
   verify?: boolean;
   kind: string;
   exclude?: string[];
+  quiet?: boolean;
 }
 
 export function registerScanCommands(program: Command): void {
@@ -42,9 +43,10 @@ export function registerScanCommands(program: Command): void {
         .default('auto'),
     )
     .option('--exclude <pattern...>', 'extra .dockerignore-style patterns for directories')
+    .option('-q, --quiet', 'no progress bar')
     .addHelpText(
       'after',
-      '\nExamples:\n  keyless scan .\n  keyless scan myimage:latest --format sarif --output keyless.sarif\n  keyless scan Dockerfile docker-compose.yml --fail-on medium\n\nA line with "keyless:ignore" is never reported.',
+      '\nExamples:\n  keyless scan .\n  keyless scan myimage:latest --format sarif --output keyless.sarif\n  keyless scan Dockerfile docker-compose.yml --fail-on medium\n\nA line with "keyless:ignore" is never reported.\n\nProgress: scanning an image (archive, OCI layout or image by reference) draws a\nprogress bar on stderr when stderr is a terminal, erased when the scan ends;\nnever with --quiet, KEYLESS_NO_PROGRESS=1, CI set (as CI services do) or\nTERM=dumb. stdout carries only the report.',
     )
     .action(
       action(async (targets: string[], flags: ScanFlags) => {

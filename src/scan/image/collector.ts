@@ -63,11 +63,11 @@ export class ImageCollector {
       this.links.set(path, target);
     }
     if (e.type !== 'file') return undefined;
-    return new BlobSink(path, this.source, this.jsons, this.layers, this.onLayerBytes);
+    return new BlobSink(path, this.source, this.jsons, this.layers, this.onLayer);
   }
 
-  /** Called with the byte count of every piece of layer data read (for progress). */
-  onLayerBytes: ((bytes: number) => void) | undefined;
+  /** Called when a blob turns out to be a layer, by its first bytes (for progress). */
+  onLayer: (() => void) | undefined;
 
   private json<T>(path: string): T | undefined {
     const b = this.jsons.get(path);
@@ -215,11 +215,10 @@ class BlobSink implements TarEntrySink {
     private readonly source: string,
     private readonly jsons: Map<string, Buffer>,
     private readonly layers: Map<string, LayerScan>,
-    private readonly onBytes: ((bytes: number) => void) | undefined,
+    private readonly onLayer: (() => void) | undefined,
   ) {}
 
   async data(buf: Buffer, start: number, end: number): Promise<void> {
-    this.onBytes?.(end - start);
     if (this.kind === undefined) {
       if (this.headLen === 0 && end - start >= SNIFF_BYTES) {
         this.begin(sniffBlob(buf.subarray(start, start + SNIFF_BYTES)));
@@ -264,6 +263,7 @@ class BlobSink implements TarEntrySink {
     if (this.kind === 'json') this.json = [];
     if (this.kind === 'tar' || this.kind === 'gzip' || this.kind === 'zstd') {
       this.layer = new LayerScanner({ image: this.source });
+      this.onLayer?.();
     }
     if (this.kind === 'gzip') {
       const gunzip = createGunzip({ chunkSize: 256 * 1024 });

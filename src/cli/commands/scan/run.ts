@@ -1,6 +1,6 @@
 // Body of `keyless scan`.
 import { readFile, stat } from 'node:fs/promises';
-import { loadEnv } from '../../../config/env.js';
+import { loadEnv, type KeylessEnv } from '../../../config/env.js';
 import { KeylessError } from '../../../errors.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
 import { renderJson, renderSarif, renderText } from '../../../scan/reports.js';
@@ -13,10 +13,13 @@ import {
   scanImageRef,
   scanOciLayout,
   kindOfFile,
+  type TargetScanOptions,
 } from '../../../scan/targets.js';
+import { ImageProgress, renderProgress } from '../../../scan/progress.js';
 import { severityRank, type Finding, type Severity } from '../../../scan/types.js';
 import { writeFileAtomic } from '../../../util/atomic-file.js';
 import { output } from '../../output.js';
+import { createStatusLine, progressEnabled, type StatusLine } from '../../progress.js';
 import { keylessVersion } from '../../version.js';
 import type { ExitCode } from '../../action.js';
 import type { ScanFlags } from '../scan.js';
@@ -25,15 +28,22 @@ async function scanTarget(
   target: string,
   flags: ScanFlags,
   docker: () => ReturnType<typeof dockerClientFromEnv>,
+  options: TargetScanOptions,
 ): Promise<Finding[]> {
   const kind = flags.kind;
   const st = await stat(target).catch(() => undefined);
-  if (kind === 'image') return scanImageRef(docker(), target);
+  if (kind === 'image') return scanImageRef(docker(), target, options);
   if (kind === 'container') return scanContainer(docker(), target);
   if (st?.isDirectory())
-    return (await isOciLayout(target)) ? scanOciLayout(target) : scanDirectory(target, flags.exclude ?? []);
+    return (await isOciLayout(target))
+      ? scanOciLayout(target, options)
+      : scanDirectory(target, flags.exclude ?? []);
   if (st?.isFile())
-    return scanFile(target, kind === 'auto' ? kindOfFile(target) : (kind as ReturnType<typeof kindOfFile>));
+    return scanFile(
+      target,
+      kind === 'auto' ? kindOfFile(target) : (kind as ReturnType<typeof kindOfFile>),
+      options,
+    );
   // not a path: a container by id or name, else an image by reference
   const client = docker();
   try {
@@ -42,7 +52,7 @@ async function scanTarget(
     if ((err as { code?: string }).code === 'DOCKER_UNREACHABLE') throw err;
   }
   try {
-    return await scanImageRef(client, target);
+    return await scanImageRef(client, target, options);
   } catch (err) {
     if ((err as { code?: string }).code === 'DOCKER_NOT_FOUND') {
       throw new KeylessError(
@@ -54,8 +64,7 @@ async function scanTarget(
   }
 }
 
-async function verify(findings: Finding[]): Promise<void> {
-  const env = loadEnv();
+async function verify(findings: Finding[], env: KeylessEnv): Promise<void> {
   const { awsClientConfig } = await import('../../../aws/client-config.js');
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   for (const f of findings) {
@@ -80,11 +89,34 @@ async function verify(findings: Finding[]): Promise<void> {
   }
 }
 
+/** Image progress drawn on stderr, when progressEnabled says so (a terminal, no --quiet, no CI). */
+function imageProgress(flags: ScanFlags, env: KeylessEnv): { options: TargetScanOptions; line?: StatusLine } {
+  if (!progressEnabled({ isTTY: process.stderr.isTTY === true, quiet: flags.quiet === true, env }))
+    return { options: {} };
+  const line = createStatusLine(process.stderr);
+  return {
+    line,
+    options: {
+      progress: (label, totals) =>
+        new ImageProgress(label, {
+          ...totals,
+          onUpdate: (snapshot) => line.update((columns) => renderProgress(snapshot, columns)),
+        }),
+    },
+  };
+}
+
 export async function runScan(targets: string[], flags: ScanFlags): Promise<ExitCode> {
+  const env = loadEnv();
   let client: ReturnType<typeof dockerClientFromEnv> | undefined;
-  const docker = (): ReturnType<typeof dockerClientFromEnv> => (client ??= dockerClientFromEnv(loadEnv()));
+  const docker = (): ReturnType<typeof dockerClientFromEnv> => (client ??= dockerClientFromEnv(env));
   let findings: Finding[] = [];
-  for (const t of targets) findings.push(...(await scanTarget(t, flags, docker)));
+  const progress = imageProgress(flags, env);
+  try {
+    for (const t of targets) findings.push(...(await scanTarget(t, flags, docker, progress.options)));
+  } finally {
+    progress.line?.clear();
+  }
   if (flags.baseline) {
     let accepted: Set<string>;
     try {
@@ -100,7 +132,7 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
     findings = findings.filter((f) => !accepted.has(f.fingerprint));
   }
   findings = dedupeFindings(findings);
-  if (flags.verify) await verify(findings);
+  if (flags.verify) await verify(findings, env);
   for (const f of findings) delete f.secretPair;
   findings = sortFindings(findings);
   if (flags.writeBaseline)
