@@ -4,7 +4,6 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { DockerClient } from '../docker/engine/client.js';
-import { scanCompose } from './compose.js';
 import { detectCredentials, fingerprint, Rule } from './detectors.js';
 import { scanDockerfile } from './dockerfile.js';
 import { scanImageArchive, scanOciLayout as scanOciLayoutFolder } from './image.js';
@@ -81,6 +80,8 @@ export async function scanFile(
   if (st.size > MAX_TEXT) return [];
   const text = await readFile(path, 'latin1');
   if (kind === 'dockerfile') return scanDockerfile(text, path);
+  // the YAML parser costs ~40 ms to load: only when there is a compose file
+  const { scanCompose } = await import('./compose.js');
   return scanCompose(text, path);
 }
 
