@@ -8,7 +8,8 @@ import { parseRegistryHost } from './registry-host.js';
 import { cacheKey, readCache, usable, writeCache } from './token-cache.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
-const ECR_TOKEN_VALIDITY_MS = 12 * 3600_000;
+/** Cache window for a token whose expiry was already past at receipt (usable for half of it). */
+const PAST_EXPIRY_CACHE_MS = 30 * 60_000;
 const VERSION_LINE = 'docker-credential-keyless (keyless) 0.1.0';
 
 function readStdin(): Promise<string> {
@@ -94,14 +95,15 @@ async function get(
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const { fetchEcrToken } = await import('./fetch-token.js');
     const token = await fetchEcrToken(registry, env, profile, log);
-    // ECR tokens are valid 12 hours. An expiry already past at receipt is impossible for ECR (an
-    // emulator, or a badly skewed clock): keyless then counts the 12 hours from now, and says so.
+    // An expiry already past at receipt is not what ECR does (an emulator, or a badly skewed clock).
+    // Such a token is cached only briefly (usable for 15 minutes): long enough not to call ECR on every
+    // pull, short enough that a token a registry really gave out expired is not reused for hours.
     let expiresAt = token.expiresAt;
     if (expiresAt <= now) {
       log(
-        `ECR returned an expiry in the past (${new Date(expiresAt).toISOString()}); counting ECR's 12 hours from now`,
+        `ECR returned an expiry in the past (${new Date(expiresAt).toISOString()}; is the clock right?); caching the token for 15 minutes only`,
       );
-      expiresAt = now + ECR_TOKEN_VALIDITY_MS;
+      expiresAt = now + PAST_EXPIRY_CACHE_MS;
     }
     cache.tokens[key] = { username: token.username, secret: token.secret, expiresAt, requestedAt: now };
     await writeCache(paths.ecrTokenCache, cache, now).catch((err: Error) =>

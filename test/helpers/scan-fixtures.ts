@@ -40,6 +40,9 @@ function generate(kind: string): string {
     case 'PROSE_ASIA':
       // upper-case prose with ASIA inside a longer word run (a gitleaks false-positive test case)
       return ['TODAYIN', 'ASIA', 'ASACKOFRICEFELLOVER'].join('');
+    case 'DNA':
+      // a DNA sequence that starts with ACCA: an upper-case run longer than a key id (not one)
+      return `ACCA${randomFrom('ACGT', 35)}`;
     case 'AKIA_TEST':
       return `AKIATEST${randomFrom(BASE32, 12)}`;
     case 'SECRET':

@@ -1,7 +1,7 @@
 // docker-credential-keyless as a real process: the credential-helper protocol exactly, tokens from
 // moto's ECR (signature checks on), the token cache, and `keyless ecr configure`.
 // Emulator difference: moto's GetAuthorizationToken returns expiresAt 2015-01-01 (in the past at
-// receipt, impossible for ECR): the helper then counts ECR's documented 12 hours from receipt.
+// receipt, not what ECR does): the helper then caches the token briefly (30 minutes, usable for 15).
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
@@ -53,8 +53,9 @@ describe('docker-credential-keyless', () => {
     assert.match(usage.stdout, /Usage/);
   });
 
-  test('get for an ECR host returns user AWS and the ECR token, then serves it from the cache (moto: past expiry counted as 12 h)', async (t) => {
-    const { moto, env } = await setup(t);
+  test('get for an ECR host returns user AWS and the ECR token, then serves it from the cache (moto: a past expiry is cached 30 min only)', async (t) => {
+    const { moto, env, te } = await setup(t);
+    const before = Date.now();
     for (const form of [HOST, `${HOST}:443`, `https://${HOST}:443/v2/`]) {
       const r = await helper('get', form, env);
       assert.equal(r.code, 0, r.stdout);
@@ -70,6 +71,12 @@ describe('docker-credential-keyless', () => {
       1,
       'the second and third get are served from the cache',
     );
+    const cached = JSON.parse(await readFile(join(te.keylessHome, 'ecr', 'tokens.json'), 'utf8')) as {
+      tokens: Record<string, { expiresAt: number }>;
+    };
+    const [entry] = Object.values(cached.tokens);
+    const window = (entry?.expiresAt ?? 0) - before;
+    assert.ok(window > 29 * 60_000 && window <= 31 * 60_000, `cached for ${window} ms, not 12 h`);
   });
 
   test('a cached token is served without any AWS call; a corrupt cache is rebuilt and logged; the cache is 0600', async (t) => {
