@@ -141,17 +141,17 @@ const mb = statSync(tarPath).size / (1024 * 1024);
 
 const targetsModule = fileURLToPath(new URL('../src/scan/targets.js', import.meta.url));
 const keylessScript = `
+import { readFileSync } from 'node:fs';
 import { scanFile } from ${JSON.stringify(targetsModule)};
-// ru_maxrss would include the parent's pages from before exec (fork): sample rss instead
-let peakRss = process.memoryUsage.rss();
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 10);
 const t = process.hrtime.bigint();
 // what keyless scan FILE.tar runs
 const findings = await scanFile(${JSON.stringify(tarPath)}, 'archive');
 const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-clearInterval(sampler);
+// the kernel's high-water mark of this process's resident memory (file pages it mapped included;
+// exec starts it afresh, unlike ru_maxrss, which would count the parent's pages from before exec)
+const hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
 const ids = findings.filter((f) => f.rule === 'SCAN_AWS_ACCESS_KEY_ID').map((f) => f.keyId);
-console.log(JSON.stringify({ seconds, ids, findings: findings.length, maxRssKb: Math.round(peakRss / 1024) }));
+console.log(JSON.stringify({ seconds, ids, findings: findings.length, maxRssKb: Number(hwm?.[1] ?? 0) }));
 `;
 
 interface KeylessRun {

@@ -9,13 +9,22 @@
 //     written; the return value is the full count (more than out.length means "too many, look at the
 //     whole range").
 //   countByte(buf, start, end, byte) -> count of that byte (newlines, for line numbers).
+//   mapFile(fd, length) -> Buffer over the whole file, mapped read-only: the page cache is read in
+//     place with no copy into the process, as ripgrep reads (a copy costs more than the scan here).
+//     dropPages(buf, start, end) returns the pages of a scanned range (MADV_DONTNEED), so resident
+//     memory stays that of the range being scanned; read again, they come back from the page cache.
+//     The mapping goes when the Buffer is collected.
 //
 // The search tests bytes at fixed distances per position at once ("A..A"; "se" then "c" or "s",
 // letter case folded with | 0x20), 32 positions per step with AVX2 where the
 // CPU has it, 16 with SSE2 otherwise, and verifies the few positions that pass in scalar code.
+#define _GNU_SOURCE
 #include <node_api.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -237,12 +246,91 @@ static napi_value js_count_byte(napi_env env, napi_callback_info info) {
   return result;
 }
 
+typedef struct mapping {
+  void *base;
+  size_t size;
+  struct mapping *next;
+} mapping_t;
+
+// Live mappings, so dropPages() only ever touches memory mapFile() mapped (one list per thread: a
+// worker thread has its own JavaScript and its own mappings).
+static _Thread_local mapping_t *live = NULL;
+
+static void unmap_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)data;
+  mapping_t *m = (mapping_t *)hint;
+  for (mapping_t **p = &live; *p; p = &(*p)->next)
+    if (*p == m) {
+      *p = m->next;
+      break;
+    }
+  munmap(m->base, m->size);
+  free(m);
+}
+
+static napi_value js_map_file(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  int64_t length;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &length) != napi_ok || fd < 0 || length <= 0)
+    return throw_type(env, "scan kernel: mapFile(fd, length) takes a file descriptor and a length > 0");
+  void *base = mmap(NULL, (size_t)length, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (base == MAP_FAILED) {
+    napi_throw_error(env, "KEYLESS_SCAN_MAP_FAILED", "scan kernel: the file could not be mapped");
+    return NULL;
+  }
+  madvise(base, (size_t)length, MADV_SEQUENTIAL);
+  mapping_t *m = (mapping_t *)malloc(sizeof(mapping_t));
+  if (!m) {
+    munmap(base, (size_t)length);
+    napi_throw_error(env, "KEYLESS_SCAN_MAP_FAILED", "scan kernel: out of memory");
+    return NULL;
+  }
+  m->base = base;
+  m->size = (size_t)length;
+  m->next = live;
+  live = m;
+  napi_value buf;
+  if (napi_create_external_buffer(env, (size_t)length, base, unmap_finalize, m, &buf) != napi_ok) {
+    live = m->next;
+    munmap(base, (size_t)length);
+    free(m);
+    napi_throw_error(env, "KEYLESS_SCAN_MAP_FAILED", "scan kernel: this Node.js does not allow external buffers");
+    return NULL;
+  }
+  return buf;
+}
+
+static napi_value js_drop_pages(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) return throw_type(env, "scan kernel: dropPages(buf, start, end) takes three arguments");
+  const uint8_t *p;
+  size_t n;
+  if (!range_args(env, argv, &p, &n)) return NULL;
+  mapping_t *m = live;
+  while (m && !((const char *)p >= (char *)m->base && (const char *)p + n <= (char *)m->base + m->size)) m = m->next;
+  if (!m) return throw_type(env, "scan kernel: dropPages(buf, ...) takes a Buffer from mapFile");
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1);
+  uintptr_t to = ((uintptr_t)p + n) & ~(page - 1);
+  if (to > from) madvise((void *)from, to - from, MADV_DONTNEED);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"candidates", NULL, js_candidates, NULL, NULL, NULL, napi_default, NULL},
       {"countByte", NULL, js_count_byte, NULL, NULL, NULL, napi_default, NULL},
+      {"mapFile", NULL, js_map_file, NULL, NULL, NULL, napi_default, NULL},
+      {"dropPages", NULL, js_drop_pages, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 2, props);
+  napi_define_properties(env, exports, 4, props);
   napi_value simd;
   napi_create_string_utf8(env, have_avx2() ? "avx2" :
 #ifdef KL_X86

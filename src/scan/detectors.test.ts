@@ -26,6 +26,25 @@ describe('credential detectors', () => {
     assert.equal(f[1]?.severity, 'critical');
   });
 
+  test('a paired secret needs both letter cases and a digit, "+" or "/": a word or a hash is not one', () => {
+    const id = fakeAccessKeyId();
+    const letters = (n: number): string =>
+      Array.from({ length: n }, (_, i) => String.fromCharCode((i % 2 ? 97 : 65) + ((i * 7) % 26))).join('');
+    // a real-shaped secret without any digit (1 in 900 random ones) is still paired
+    const noDigit = `${letters(20)}/${letters(19)}`;
+    assert.deepEqual(rules(`key ${id} secret ${noDigit}`), [
+      'SCAN_AWS_ACCESS_KEY_ID',
+      'SCAN_AWS_SECRET_ACCESS_KEY',
+    ]);
+    assert.deepEqual(
+      rules(`key ${id} name ${letters(40)}`),
+      ['SCAN_AWS_ACCESS_KEY_ID'],
+      'letters only: a word',
+    );
+    const hash = randomBytes(20).toString('hex');
+    assert.deepEqual(rules(`key ${id} sha ${hash}`), ['SCAN_AWS_ACCESS_KEY_ID'], 'one letter case: a hash');
+  });
+
   test('a secret assigned to a secret-like name is found without a key id nearby', () => {
     assert.deepEqual(rules(`AWS_SECRET_ACCESS_KEY=${fakeSecretAccessKey()}`), ['SCAN_AWS_SECRET_ACCESS_KEY']);
   });

@@ -96,7 +96,7 @@ describe('FileScanner', () => {
     }
   });
 
-  test('a small file is scanned whole; a binary one (NUL in the first 8 KiB) never', () => {
+  test('a small file is scanned whole; a binary one (NUL in the first 8 KiB) in windows, by byte offset', () => {
     const id = fakeAccessKeyId();
     const t = `x\naws_access_key_id = ${id}\n`;
     assert.deepEqual(
@@ -108,14 +108,24 @@ describe('FileScanner', () => {
       Buffer.from(t),
       Buffer.alloc(3 * SMALL_FILE_BYTES, 0x41),
     ]);
-    assert.deepEqual(
-      viaScanner(bin, true, () => 100_000),
-      [],
-    );
-    assert.deepEqual(
-      viaScanner(bin, false, () => 3),
-      [],
-    );
+    const at = 6 + t.indexOf(id);
+    for (const [known, piece] of [
+      [true, 100_000],
+      [false, 3],
+      [true, 7],
+    ] as const) {
+      const s = new FileScanner(known ? bin.length : undefined, () => ({ path: 'b' }));
+      for (let i = 0; i < bin.length; i += piece) {
+        const p = Buffer.from(bin.subarray(i, i + piece));
+        s.push(p, 0, p.length);
+      }
+      const found = s.end();
+      assert.deepEqual(
+        found.map((f) => [f.rule, f.location.offset, f.location.line]),
+        [['SCAN_AWS_ACCESS_KEY_ID', at, undefined]],
+        `known=${known} piece=${piece}`,
+      );
+    }
   });
 
   test('a file dense with candidates stays bounded: windows are capped, findings deduplicated', () => {

@@ -48,6 +48,14 @@ interface NativeModule {
   simd: string;
   candidates(buf: Buffer, start: number, end: number, out: Uint32Array): number;
   countByte(buf: Buffer, start: number, end: number, byte: number): number;
+  mapFile(fd: number, length: number): Buffer;
+  dropPages(buf: Buffer, start: number, end: number): void;
+}
+
+/** Read-only whole-file mappings from the native module (native/scan_kernel.c). */
+export interface FileMapper {
+  mapFile(fd: number, length: number): Buffer;
+  dropPages(buf: Buffer, start: number, end: number): void;
 }
 
 let native: NativeModule | null | undefined;
@@ -62,6 +70,13 @@ function nativeModule(): NativeModule | undefined {
     }
   }
   return native ?? undefined;
+}
+
+/** The native file mapper, unless it is not built, KEYLESS_SCAN_KERNEL=js or KEYLESS_SCAN_MMAP=0. */
+export function fileMapper(): FileMapper | undefined {
+  if (process.env.KEYLESS_SCAN_KERNEL === 'js' || process.env.KEYLESS_SCAN_MMAP === '0') return undefined;
+  const m = nativeModule();
+  return m ? { mapFile: m.mapFile, dropPages: m.dropPages } : undefined;
 }
 
 /** The native kernel, or undefined when it is not built (or cannot load on this machine). */

@@ -42,7 +42,12 @@ function everyField(): Finding[] {
     fingerprint: fingerprint('SCAN_AWS_CREDENTIALS_MOUNT', '/home/u/.aws', 'container/web'),
   };
   const live = { ...(inFile[0] as Finding), verified: 'live' as const, severity: 'critical' as const };
-  return [...inFile, ...inLayer, inContainer, live];
+  // a key in a binary file: placed by byte offset, no line
+  const inBinary = detectCredentials(`\u0000\u0001key ${id}\u0000`, {
+    base: { path: '/repo/bin/tool' },
+    binary: true,
+  });
+  return [...inFile, ...inLayer, inContainer, live, ...inBinary];
 }
 
 const report = (findings: Finding[]): Record<string, unknown> =>
@@ -66,7 +71,7 @@ function firstFinding(doc: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe('report schemas', () => {
-  test('the findings under test use every optional field (location line, column, image, layer, container; keyId, deleted, verified)', () => {
+  test('the findings under test use every optional field (location line, column, offset, image, layer, container; keyId, deleted, verified)', () => {
     const doc = report(everyField());
     const findings = doc.findings as {
       location: Record<string, unknown>;
@@ -74,7 +79,7 @@ describe('report schemas', () => {
       deleted?: string;
       verified?: string;
     }[];
-    for (const k of ['line', 'column', 'image', 'layer', 'container'])
+    for (const k of ['line', 'column', 'offset', 'image', 'layer', 'container'])
       assert.ok(
         findings.some((f) => f.location[k] !== undefined),
         `some finding has location.${k}`,

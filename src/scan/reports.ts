@@ -24,7 +24,7 @@ function where(f: Finding): string {
   const l = f.location;
   if (l.layer)
     return `${l.image} layer ${l.layer.index} (${l.layer.digest.slice(0, 19)}) ${l.path.split('/').slice(3).join('/')}`;
-  return `${l.path}${l.line ? `:${l.line}` : ''}`;
+  return `${l.path}${l.line ? `:${l.line}` : ''}${l.offset !== undefined ? ` (byte ${l.offset})` : ''}`;
 }
 
 export function renderText(findings: Finding[]): string {
@@ -129,6 +129,8 @@ export function renderSarif(findings: Finding[], options: SarifOptions): string 
               severity: f.severity,
               excerpt: f.excerpt,
               ...(f.location.layer ? { layer: f.location.layer } : {}),
+              // a binary file has no lines: the place is this byte offset (region says line 1)
+              ...(f.location.offset !== undefined ? { byteOffset: f.location.offset } : {}),
               ...(f.deleted ? { deleted: f.deleted } : {}),
               ...(f.verified ? { verified: f.verified } : {}),
             },

@@ -32,13 +32,22 @@ describe('scanChunks', () => {
     );
   });
 
-  test('finds a key far into a large file and skips a binary file that holds one', async () => {
+  test('finds a key far into a large file, and one in a binary file by byte offset', async () => {
     const id = fakeAccessKeyId();
     const text = `${filler(5 * SEGMENT_BYTES)}key ${id}\n`;
     const found = await scanChunks(chunked(Buffer.from(text)), { base: { path: 'f' } });
     assert.equal(found.length, 1);
     const binary = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1]), Buffer.from(`key ${id}\n`)]);
-    assert.deepEqual(await scanChunks(chunked(binary), { base: { path: 'b' } }), []);
+    const inBinary = await scanChunks(chunked(binary, 3), { base: { path: 'b' } });
+    assert.deepEqual(
+      inBinary.map((f) => [f.rule, f.location.offset, f.location.line]),
+      [['SCAN_AWS_ACCESS_KEY_ID', 10, undefined]],
+    );
+    const noise = Buffer.concat([
+      Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1]),
+      randomBytes(3 * SEGMENT_BYTES),
+    ]);
+    assert.deepEqual(await scanChunks(chunked(noise), { base: { path: 'n' } }), []);
   });
 
   test('the prefilter rejects random text, hex and base64 without any AWS keyword', () => {

@@ -8,7 +8,7 @@ import { detectCredentials, fingerprint, Rule } from './detectors.js';
 import { scanDockerfile } from './dockerfile.js';
 import { scanImageArchive, scanOciLayout as scanOciLayoutFolder } from './image.js';
 import type { ImageProgressFactory } from './progress.js';
-import { readAhead } from '../util/read-ahead.js';
+import { mappedRead } from './mapped-read.js';
 import { scanChunks } from './stream-text.js';
 import type { Finding } from './types.js';
 
@@ -64,14 +64,11 @@ export async function scanFile(
   options: TargetScanOptions = {},
 ): Promise<Finding[]> {
   if (kind === 'archive') {
-    // a regular file is read with reads in flight into recycled buffers; a pipe is streamed. (Measured
-    // here and rejected: mapping the file, whose page faults cost more than the copy on this VM, and
-    // layers on worker threads, no faster on 2 cores where the copy already takes the other one.)
+    // a regular file is mapped (mapped-read.ts); a pipe is streamed. (Measured here and rejected:
+    // layers on worker threads, no faster on 2 cores.)
     const st = await stat(path);
     const progress = options.progress?.(basename(path), { totalBytes: st.size });
-    const bytes = st.isFile()
-      ? readAhead(path, { reuse: true })
-      : createReadStream(path, { highWaterMark: 1 << 20 });
+    const bytes = st.isFile() ? mappedRead(path) : createReadStream(path, { highWaterMark: 1 << 20 });
     return scanImageArchive(bytes, basename(path), { progress });
   }
   if (kind === 'file')

@@ -7,6 +7,8 @@ export interface Location {
   path: string;
   line?: number;
   column?: number;
+  /** byte offset in the file, for a finding in a binary file (no lines there) */
+  offset?: number;
   layer?: { index: number; digest: string };
   image?: string;
   container?: string;

@@ -20,6 +20,7 @@ interface Expected {
   severity: string;
   path: string;
   line?: number;
+  offset?: number;
 }
 
 describe('scanner fixture corpus', () => {
@@ -38,6 +39,7 @@ describe('scanner fixture corpus', () => {
         severity: f.severity,
         path: relative(dir, f.location.path),
         ...(f.location.line !== undefined ? { line: f.location.line } : {}),
+        ...(f.location.offset !== undefined ? { offset: f.location.offset } : {}),
       }));
       // credentials never show in a report (placeholders such as AKIA_XXXX may: they are not secret)
       const generated = [...values.entries()]
