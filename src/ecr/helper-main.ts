@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadEnv } from '../config/env.js';
 import { keylessPaths } from '../config/paths.js';
 import { parseRegistryHost } from './registry-host.js';
-import { cacheKey, readCache, usable, writeCache } from './token-cache.js';
+import { cacheKey, readCache, storeToken, usable } from './token-cache.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
 /** Cache window for a token whose expiry was already past at receipt (usable for half of it). */
@@ -105,10 +105,13 @@ async function get(
       );
       expiresAt = now + PAST_EXPIRY_CACHE_MS;
     }
-    cache.tokens[key] = { username: token.username, secret: token.secret, expiresAt, requestedAt: now };
-    await writeCache(paths.ecrTokenCache, cache, now).catch((err: Error) =>
-      log(`cannot write the token cache: ${err.message}`),
-    );
+    await storeToken(
+      paths.ecrTokenCache,
+      key,
+      { username: token.username, secret: token.secret, expiresAt, requestedAt: now },
+      now,
+      log,
+    ).catch((err: Error) => log(`cannot write the token cache: ${err.message}`));
     process.stdout.write(
       `${JSON.stringify({ ServerURL: serverUrl, Username: token.username, Secret: token.secret })}\n`,
     );

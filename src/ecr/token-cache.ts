@@ -3,8 +3,9 @@
 // A token is reused until half its validity has passed and is never handed out expired. A corrupt
 // file is rebuilt (and logged). Nothing else ever holds a token.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { acquireLock } from '../util/file-lock.js';
 
 export interface CachedToken {
   username: string;
@@ -52,4 +53,37 @@ export async function readCache(path: string, log: (line: string) => void): Prom
 export async function writeCache(path: string, cache: CacheFile, now: number): Promise<void> {
   for (const [k, t] of Object.entries(cache.tokens)) if (t.expiresAt <= now) delete cache.tokens[k];
   await writeFileAtomic(path, JSON.stringify(cache));
+}
+
+/**
+ * Adds one token under the cache lock: the file is read again under it, so concurrent helpers (docker
+ * pulling several images at once) never drop each other's new entry.
+ */
+export async function storeToken(
+  path: string,
+  key: string,
+  token: CachedToken,
+  now: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const release = await acquireLock(`${path}.lock`, { timeoutMs: 5_000, staleMs: 30_000 });
+  try {
+    const cache = await readCache(path, log);
+    cache.tokens[key] = token;
+    await writeCache(path, cache, now);
+  } finally {
+    await release();
+  }
+}
+
+/** Forgets every cached token; returns how many there were. */
+export async function clearCache(path: string, log: (line: string) => void): Promise<number> {
+  const release = await acquireLock(`${path}.lock`, { timeoutMs: 5_000, staleMs: 30_000 });
+  try {
+    const n = Object.keys((await readCache(path, log)).tokens).length;
+    await rm(path, { force: true });
+    return n;
+  } finally {
+    await release();
+  }
 }

@@ -79,6 +79,27 @@ describe('docker-credential-keyless', () => {
     assert.ok(window > 29 * 60_000 && window <= 31 * 60_000, `cached for ${window} ms, not 12 h`);
   });
 
+  test('concurrent gets for six registries keep all six tokens (cache lock); keyless ecr cache clear forgets them', async (t) => {
+    const { moto, te, env } = await setup(t);
+    const hosts = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-south-1', 'sa-east-1'].map(
+      (region) => `123456789012.dkr.ecr.${region}.amazonaws.com`,
+    );
+    const got = await Promise.all(hosts.map((h) => helper('get', h, env)));
+    for (const r of got) assert.equal(r.code, 0, r.stdout);
+    assert.equal(moto.countRequests('GetAuthorizationToken'), 6);
+    const cached = JSON.parse(await readFile(join(te.keylessHome, 'ecr', 'tokens.json'), 'utf8')) as {
+      tokens: Record<string, unknown>;
+    };
+    assert.equal(Object.keys(cached.tokens).length, 6, "no writer dropped another one's token");
+    const clear = await runKeyless(['ecr', 'cache', 'clear'], { env });
+    assert.equal(clear.code, 0, clear.stderr);
+    assert.match(clear.stdout, /6 cached token\(s\) removed/);
+    await assert.rejects(stat(join(te.keylessHome, 'ecr', 'tokens.json')));
+    const again = await helper('get', hosts[0] as string, env);
+    assert.equal(again.code, 0);
+    assert.equal(moto.countRequests('GetAuthorizationToken'), 7, 'the next get asks ECR again');
+  });
+
   test('a cached token is served without any AWS call; a corrupt cache is rebuilt and logged; the cache is 0600', async (t) => {
     const { moto, te, env } = await setup(t);
     const dir = join(te.keylessHome, 'ecr');

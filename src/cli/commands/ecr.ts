@@ -1,4 +1,4 @@
-// Registers `keyless ecr configure|login`. Bodies are imported lazily.
+// Registers `keyless ecr configure|login|cache clear`. Bodies are imported lazily.
 import type { Command } from 'commander';
 import { action } from '../action.js';
 
@@ -42,6 +42,24 @@ export function registerEcrCommands(program: Command): void {
       action(async (registry: string, opts: { printPassword?: boolean }) => {
         const { runEcrLogin } = await import('./ecr/login.js');
         return runEcrLogin(registry, opts.printPassword ?? false);
+      }),
+    );
+  const cache = ecr
+    .command('cache')
+    .description("the ECR helper's token cache ($KEYLESS_HOME/ecr/tokens.json)");
+  cache
+    .command('clear')
+    .description('forget every cached ECR token (the next pull asks ECR again)')
+    .action(
+      action(async () => {
+        const { loadEnv } = await import('../../config/env.js');
+        const { keylessPaths } = await import('../../config/paths.js');
+        const { clearCache } = await import('../../ecr/token-cache.js');
+        const { output } = await import('../output.js');
+        const path = keylessPaths(loadEnv().keylessHome).ecrTokenCache;
+        const n = await clearCache(path, (line) => output.info(line));
+        output.data(`${path}: ${n} cached token(s) removed`);
+        return 0;
       }),
     );
 }
