@@ -10,6 +10,8 @@ export interface DoctorOptions {
   container?: string;
   instanceId?: string;
   profile?: string;
+  /** compare the clock with AWS's (one unsigned request to the STS endpoint) */
+  clock?: boolean;
 }
 
 export async function runDoctor(env: KeylessEnv, options: DoctorOptions): Promise<DoctorReport> {
@@ -25,6 +27,10 @@ export async function runDoctor(env: KeylessEnv, options: DoctorOptions): Promis
   checks.push(await checkRegion(env));
   if (engine.status === 'ok') checks.push(await checkContainers(docker));
   if (options.container) checks.push(...(await checkContainer(docker, options.container)));
+  if (options.clock) {
+    const { checkClock } = await import('./checks/clock.js');
+    checks.push(await checkClock(env));
+  }
   if (options.instanceId) {
     const { checkInstance } = await import('./checks/ec2.js');
     checks.push(await checkInstance(env, options.instanceId, options.profile));

@@ -14,7 +14,11 @@ import {
 import { makeTestEnv } from '../helpers/env.js';
 import { runKeyless, KEYLESS_BIN } from '../helpers/cli.js';
 import { fakeAccessKeyId, fakeSecretAccessKey } from '../helpers/keys.js';
-import { waitForPort } from '../helpers/net.js';
+import { freePort, waitForPort } from '../helpers/net.js';
+import { startMoto } from '../helpers/moto.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { clockVerdict } from '../../src/doctor/checks/clock.js';
 
 describe('keyless doctor', () => {
   test('host checks: plaintext keys warn, loose vault modes fail (exit 1), --json has the documented shape', async (t) => {
@@ -117,4 +121,53 @@ describe('keyless doctor', () => {
       },
     );
   }
+});
+
+describe('keyless doctor --clock', () => {
+  const clockOf = async (
+    vars: Record<string, string>,
+  ): Promise<{ status: string; found: string; fix?: string }> => {
+    const r = await runKeyless(['doctor', '--json', '--clock'], { env: vars });
+    const report = JSON.parse(r.stdout) as {
+      checks: { id: string; status: string; found: string; fix?: string }[];
+    };
+    const c = report.checks.find((x) => x.id === 'clock');
+    assert.ok(c, r.stdout);
+    return c;
+  };
+
+  test('against moto (AWS_ENDPOINT_URL): this host is within seconds', async (t) => {
+    const moto = await startMoto(t);
+    const te = await makeTestEnv(t, { endpoint: moto.url });
+    const c = await clockOf(te.vars);
+    assert.equal(c.status, 'ok', c.found);
+    assert.match(c.found, /within \d+ s of 127\.0\.0\.1/);
+  });
+
+  test('against a stand-in STS endpoint (a local server that only sends a Date header 10 minutes behind): fail with the fix; unreachable: skip', async (t) => {
+    const server = createServer((_req, res) => {
+      res.setHeader('Date', new Date(Date.now() - 10 * 60_000).toUTCString());
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as AddressInfo).port;
+    const te = await makeTestEnv(t, { endpoint: `http://127.0.0.1:${port}` });
+    const c = await clockOf(te.vars);
+    assert.equal(c.status, 'fail');
+    assert.match(c.found, /6\d\d s ahead of 127\.0\.0\.1/);
+    assert.match(c.fix ?? '', /set-ntp/);
+    const closed = await freePort();
+    const gone = await clockOf({ ...te.vars, AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${closed}` });
+    assert.equal(gone.status, 'skip');
+    assert.match(gone.found, /could not reach/);
+  });
+});
+
+test('clockVerdict: ok within a minute, warn past it, fail past 5 minutes (SigV4), either direction', () => {
+  assert.equal(clockVerdict(20_000, 'sts').status, 'ok');
+  assert.equal(clockVerdict(-90_000, 'sts').status, 'warn');
+  assert.match(clockVerdict(-90_000, 'sts').found, /90 s ahead of sts/);
+  assert.equal(clockVerdict(301_000, 'sts').status, 'fail');
+  assert.match(clockVerdict(301_000, 'sts').found, /301 s behind sts/);
 });

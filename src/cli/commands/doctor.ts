@@ -15,22 +15,34 @@ export function registerDoctorCommands(program: Command): void {
     )
     .option('--instance-id <id>', "also read this EC2 instance's metadata options through the EC2 API")
     .option('--profile <profile>', 'credentials for the EC2 check (default AWS_PROFILE)')
+    .option(
+      '--clock',
+      "also compare this host's clock with AWS's (one unsigned request to the STS endpoint; AWS refuses signatures 5 minutes off)",
+    )
     .addHelpText('after', '\nExit status 1 when any check fails.')
     .action(
-      action(async (opts: { json?: boolean; container?: string; instanceId?: string; profile?: string }) => {
-        const { loadEnv } = await import('../../config/env.js');
-        const { runDoctor } = await import('../../doctor/index.js');
-        const { output } = await import('../output.js');
-        const r = await runDoctor(loadEnv(), opts);
-        if (opts.json) output.json(r);
-        else {
-          for (const c of r.checks) {
-            output.data(`${c.status.toUpperCase().padEnd(4)}  ${c.title}: ${c.found}`);
-            if (c.fix && c.status !== 'ok') output.data(`      fix: ${c.fix}`);
+      action(
+        async (opts: {
+          json?: boolean;
+          container?: string;
+          instanceId?: string;
+          profile?: string;
+          clock?: boolean;
+        }) => {
+          const { loadEnv } = await import('../../config/env.js');
+          const { runDoctor } = await import('../../doctor/index.js');
+          const { output } = await import('../output.js');
+          const r = await runDoctor(loadEnv(), opts);
+          if (opts.json) output.json(r);
+          else {
+            for (const c of r.checks) {
+              output.data(`${c.status.toUpperCase().padEnd(4)}  ${c.title}: ${c.found}`);
+              if (c.fix && c.status !== 'ok') output.data(`      fix: ${c.fix}`);
+            }
+            output.data(`${r.summary.ok} ok, ${r.summary.warn} warn, ${r.summary.fail} fail`);
           }
-          output.data(`${r.summary.ok} ok, ${r.summary.warn} warn, ${r.summary.fail} fail`);
-        }
-        return r.summary.fail > 0 ? 1 : 0;
-      }),
+          return r.summary.fail > 0 ? 1 : 0;
+        },
+      ),
     );
 }
