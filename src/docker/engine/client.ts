@@ -1,9 +1,11 @@
 // A thin Docker Engine API client over node:http: finds the daemon as the docker CLI does
-// (DOCKER_HOST unix:// or tcp:// with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), negotiates the API
+// (DOCKER_HOST unix:// or tcp:// with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, else the docker context
+// in use: DOCKER_CONTEXT or config.json's currentContext), negotiates the API
 // version with /_ping, and turns engine errors into KeylessError. Streams stay streams.
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeylessEnv } from '../../config/env.js';
 import { nonEmpty } from '../../config/env.js';
@@ -37,22 +39,95 @@ export interface RequestParams {
   timeoutMs?: number;
 }
 
-/** Resolves the endpoint from DOCKER_HOST and the TLS variables (contexts: see resolveDockerEndpoint's callers). */
+/** The docker CLI's config folder: $DOCKER_CONFIG or ~/.docker. */
+export function dockerConfigDir(env: KeylessEnv): string {
+  return nonEmpty(env.vars.DOCKER_CONFIG) ?? join(env.home, '.docker');
+}
+
+interface ContextEndpoint {
+  name: string;
+  host: string;
+  /** the context's TLS folder (ca.pem, cert.pem, key.pem), when it has one */
+  tlsDir?: string;
+  skipTlsVerify: boolean;
+}
+
+/**
+ * The docker context in use, as the docker CLI picks it when DOCKER_HOST is unset: DOCKER_CONTEXT,
+ * else currentContext in config.json; undefined for "default" (the default socket). Its endpoint is
+ * in contexts/meta/<sha256 of the name>/meta.json, its TLS files in contexts/tls/<same>/docker/.
+ */
+export function dockerContextEndpoint(env: KeylessEnv): ContextEndpoint | undefined {
+  const dir = dockerConfigDir(env);
+  let name = nonEmpty(env.vars.DOCKER_CONTEXT);
+  let from = 'DOCKER_CONTEXT';
+  if (name === undefined) {
+    try {
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { currentContext?: unknown };
+      if (typeof cfg.currentContext === 'string' && cfg.currentContext !== '') name = cfg.currentContext;
+      from = `currentContext in ${join(dir, 'config.json')}`;
+    } catch {
+      return undefined; // no (readable) docker config: the default context
+    }
+  }
+  if (name === undefined || name === 'default') return undefined;
+  const id = createHash('sha256').update(name).digest('hex');
+  const metaPath = join(dir, 'contexts', 'meta', id, 'meta.json');
+  let meta: { Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } } };
+  try {
+    meta = JSON.parse(readFileSync(metaPath, 'utf8')) as typeof meta;
+  } catch {
+    throw new KeylessError(
+      'CONFIG_INVALID',
+      `docker context "${name}" (from ${from}) is not there (${metaPath} is missing or unreadable). Run \`docker context ls\`, then \`docker context use NAME\`, or set DOCKER_HOST.`,
+    );
+  }
+  const host = meta.Endpoints?.docker?.Host;
+  if (typeof host !== 'string' || host === '') {
+    throw new KeylessError(
+      'CONFIG_INVALID',
+      `docker context "${name}" has no docker endpoint in ${metaPath}. Recreate it (docker context create) or set DOCKER_HOST.`,
+    );
+  }
+  const tlsDir = join(dir, 'contexts', 'tls', id, 'docker');
+  return {
+    name,
+    host,
+    skipTlsVerify: meta.Endpoints?.docker?.SkipTLSVerify === true,
+    ...(existsSync(tlsDir) ? { tlsDir } : {}),
+  };
+}
+
+/**
+ * Resolves the endpoint as the docker CLI does: DOCKER_HOST and the TLS variables, else the docker
+ * context in use (DOCKER_CONTEXT or config.json's currentContext), else the default socket.
+ */
 export function endpointFromEnv(
   env: KeylessEnv,
   dockerHost = nonEmpty(env.vars.DOCKER_HOST),
 ): DockerEndpoint {
-  const hostValue = dockerHost ?? `unix://${DEFAULT_DOCKER_SOCKET}`;
+  const context = dockerHost === undefined ? dockerContextEndpoint(env) : undefined;
+  const hostValue = dockerHost ?? context?.host ?? `unix://${DEFAULT_DOCKER_SOCKET}`;
+  const label = context ? `docker context ${context.name}: ${hostValue}` : hostValue;
   if (hostValue.startsWith('unix://')) {
-    return { description: hostValue, socketPath: hostValue.slice('unix://'.length) };
+    return { description: label, socketPath: hostValue.slice('unix://'.length) };
+  }
+  if (hostValue.startsWith('ssh://')) {
+    throw new KeylessError(
+      'CONFIG_INVALID',
+      `${label}: ssh:// endpoints are not supported by keyless. Forward the remote socket (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and set DOCKER_HOST=unix:///tmp/docker.sock.`,
+    );
   }
   if (hostValue.startsWith('tcp://') || hostValue.startsWith('https://') || hostValue.startsWith('http://')) {
     const url = new URL(hostValue.replace(/^tcp:/, 'http:'));
-    const verify = nonEmpty(env.vars.DOCKER_TLS_VERIFY) !== undefined && env.vars.DOCKER_TLS_VERIFY !== '0';
-    const certPath = nonEmpty(env.vars.DOCKER_CERT_PATH) ?? join(env.home, '.docker');
-    const useTls = verify || hostValue.startsWith('https://') || url.port === '2376';
+    const verify = context
+      ? context.tlsDir !== undefined && !context.skipTlsVerify
+      : nonEmpty(env.vars.DOCKER_TLS_VERIFY) !== undefined && env.vars.DOCKER_TLS_VERIFY !== '0';
+    const certPath = context?.tlsDir ?? nonEmpty(env.vars.DOCKER_CERT_PATH) ?? join(env.home, '.docker');
+    const useTls =
+      verify || hostValue.startsWith('https://') || url.port === '2376' || context?.tlsDir !== undefined;
     const endpoint: DockerEndpoint = {
-      description: hostValue,
+      description: label,
       host: url.hostname,
       port: Number(url.port || (useTls ? 2376 : 2375)),
     };
@@ -75,7 +150,9 @@ export function endpointFromEnv(
   }
   throw new KeylessError(
     'CONFIG_INVALID',
-    `DOCKER_HOST "${hostValue}" is not unix://PATH or tcp://HOST:PORT. Fix or unset DOCKER_HOST.`,
+    context
+      ? `${label} is not unix://PATH or tcp://HOST:PORT. Use another docker context or set DOCKER_HOST.`
+      : `DOCKER_HOST "${hostValue}" is not unix://PATH or tcp://HOST:PORT. Fix or unset DOCKER_HOST.`,
   );
 }
 

@@ -5,7 +5,7 @@ import { DockerClient, endpointFromEnv } from './client.js';
 export { DockerClient, DockerErrorCode, endpointFromEnv, readBody, compareVersions } from './client.js';
 export type { DockerEndpoint, RequestParams } from './client.js';
 
-/** A client for the engine the docker CLI would use (DOCKER_HOST; contexts are added by issue 11). */
+/** A client for the engine the docker CLI would use (DOCKER_HOST, else the docker context in use). */
 export function dockerClientFromEnv(env: KeylessEnv): DockerClient {
   return new DockerClient(endpointFromEnv(env));
 }
