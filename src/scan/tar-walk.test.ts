@@ -136,3 +136,34 @@ describe('TarWalker', () => {
     assert.equal(seen[0]?.data.length, 600);
   });
 });
+
+describe('TarWalker on damaged archives', () => {
+  test('300 random corruptions of a real archive: each ends, either read or refused with a KeylessError', async () => {
+    const bytes = gnuTar('posix', {
+      'a.txt': randomBytes(3000),
+      [`${'d/'.repeat(70)}long.txt`]: randomBytes(1500),
+      'b.bin': randomBytes(700),
+    });
+    for (let round = 0; round < 300; round++) {
+      const damaged = Buffer.from(bytes.subarray(0, randomInt(1, bytes.length + 1)));
+      for (let k = randomInt(1, 8); k > 0; k--) damaged[randomInt(damaged.length)] = randomInt(256);
+      try {
+        await walk(damaged, [randomInt(1, 2000)]);
+      } catch (err) {
+        assert.ok(err instanceof KeylessError, `round ${round}: ${(err as Error).stack}`);
+      }
+    }
+  });
+});
+
+test('a pax header claiming more than 1 MiB is refused before anything is held', async () => {
+  const bytes = gnuTar('posix', { [`${'d/'.repeat(70)}long.txt`]: Buffer.from('x') });
+  // the first header is the pax header of the long name: make its size 2 GiB
+  const h = bytes.subarray(0, 512);
+  assert.equal(String.fromCharCode(h[156] as number), 'x');
+  h.write('20000000000\0', 124, 'latin1');
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : (h[i] as number);
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  await assert.rejects(walk(bytes, [bytes.length]), /header of 2147483648 bytes/);
+});

@@ -25,6 +25,8 @@ export interface TarEntrySink {
 }
 
 const BLOCK = 512;
+/** pax records and GNU long names are kept whole until their entry: at most this many bytes */
+const MAX_META_BYTES = 1024 * 1024;
 
 function parseOctal(b: Buffer, off: number, len: number): number {
   if ((b[off] as number) & 0x80) {
@@ -227,6 +229,13 @@ export class TarWalker {
     this.dataLeft = size;
     this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
     if (kind === 'pax' || kind === 'pax-global' || kind === 'gnu-long-name' || kind === 'gnu-long-link') {
+      if (size > MAX_META_BYTES) {
+        // held in memory whole: a hostile archive must not make it grow without end
+        throw new KeylessError(
+          'SCAN_TAR_INVALID',
+          `${this.label}: a ${kind} header of ${size} bytes at entry ${this.entries} (more than ${MAX_META_BYTES}); refusing a hostile or damaged archive.`,
+        );
+      }
       this.meta = { kind, parts: [] };
       this.sink = undefined;
       return size === 0 ? this.finishEntry() : undefined;
