@@ -46,7 +46,7 @@ export function registerScanCommands(program: Command): void {
     .option('-q, --quiet', 'no progress bar')
     .addHelpText(
       'after',
-      '\nExamples:\n  keyless scan .\n  keyless scan myimage:latest --format sarif --output keyless.sarif\n  keyless scan Dockerfile docker-compose.yml --fail-on medium\n\nA line with "keyless:ignore" is never reported.\n\nProgress: scanning an image (archive, OCI layout or image by reference) draws a\nprogress bar on stderr when stderr is a terminal, erased when the scan ends;\nnever with --quiet, KEYLESS_NO_PROGRESS=1, CI set (as CI services do) or\nTERM=dumb. stdout carries only the report.',
+      '\nExamples:\n  keyless scan .\n  keyless scan myimage:latest --format sarif --output keyless.sarif\n  keyless scan Dockerfile docker-compose.yml --fail-on medium\n\nA line with "keyless:ignore" is never reported.\n\nProgress: scanning an image (archive, OCI layout or image by reference) draws a\nprogress bar on stderr when stderr is a terminal, erased when the scan ends;\nnever with --quiet, KEYLESS_NO_PROGRESS=1, CI set (as CI services do) or\nTERM=dumb. stdout carries only the report.\n\nBinary files are scanned too: a finding there gives a byte offset, not a line.\nAn archive on disk is mapped (read in place); KEYLESS_SCAN_MMAP=0 reads it instead\n(a file truncated while it is mapped ends the process with SIGBUS, as with ripgrep).',
     )
     .action(
       action(async (targets: string[], flags: ScanFlags) => {
