@@ -13,12 +13,24 @@ export const SLOT_BYTES = 1024 * 1024;
 
 let shared: Buffer | undefined;
 
-/** Credential findings in one file; slot is a scratch buffer (one is shared when none is given). */
-export async function scanPlainFile(path: string, slot?: Buffer): Promise<Finding[]> {
+/**
+ * Credential findings in one file; slot is a scratch buffer (one is shared when none is given).
+ * regular: the caller knows it is a regular file (a directory entry said so): then no fstat, a read
+ * shorter than the slot is the whole file.
+ */
+export async function scanPlainFile(path: string, slot?: Buffer, regular = false): Promise<Finding[]> {
   const buf = slot ?? (shared ??= Buffer.allocUnsafe(SLOT_BYTES));
   const fd = openSync(path, 'r');
   let size: number;
   try {
+    if (regular) {
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      if (n < buf.length) {
+        const file = new FileScanner(n, () => ({ path }));
+        file.push(buf, 0, n);
+        return file.end();
+      }
+    }
     const st = fstatSync(fd);
     if (!st.isFile())
       return await scanChunks(createReadStream(path, { highWaterMark: 1 << 16 }), { base: { path } });

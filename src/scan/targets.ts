@@ -122,7 +122,10 @@ export async function scanDirectory(root: string, extraExcludes: string[] = []):
   walk(root);
   // one after another: small files are read synchronously (cheapest from the page cache)
   const out: Finding[] = [];
-  for (const f of files) out.push(...(await scanFile(f.path, f.kind)));
+  for (const f of files)
+    out.push(
+      ...(f.kind === 'file' ? await scanPlainFile(f.path, undefined, true) : await scanFile(f.path, f.kind)),
+    );
   return out;
 }
 
