@@ -9,21 +9,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fakeAccessKeyId, fakeSecretAccessKey } from '../test/helpers/keys.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const KEY_ID_RE = '(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}';
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-const keyId = (): string => `AKIA${Array.from({ length: 16 }, () => BASE32[randomInt(32)]).join('')}`;
-const secret = (): string => {
-  for (;;) {
-    const s = randomBytes(30)
-      .toString('base64')
-      .replace(/[^A-Za-z0-9+/]/g, 'A')
-      .slice(0, 40);
-    if (/[0-9]/.test(s) && /[a-z]/.test(s) && /[A-Z]/.test(s)) return s;
-  }
-};
 const WORDS = [
   'const',
   'function',
@@ -61,9 +51,9 @@ for (let i = 0; i < FILES; i++) {
   if (i % 2000 === 0) body = binary;
   else if (i % 1000 === 0) body = text(4 * 1024 * 1024);
   if (i % Math.floor(FILES / 12) === 0 && planted.length < 12) {
-    const id = keyId();
+    const id = fakeAccessKeyId();
     planted.push(id);
-    body = `${typeof body === 'string' ? body : ''}aws_access_key_id = ${id}\naws_secret_access_key = ${secret()}\n`;
+    body = `${typeof body === 'string' ? body : ''}aws_access_key_id = ${id}\naws_secret_access_key = ${fakeSecretAccessKey()}\n`;
   }
   writeFileSync(join(dir, `f${i}.${typeof body === 'string' ? 'js' : 'bin'}`), body);
   bytes += typeof body === 'string' ? Buffer.byteLength(body) : body.length;

@@ -9,19 +9,12 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fakeAccessKeyId, fakeSecretAccessKey } from '../test/helpers/keys.js';
 
 const TOTAL_MB = Number(process.env.BENCH_MB ?? 1024);
 const LAYERS = 8;
 const LAYER_BYTES = (TOTAL_MB * 1024 * 1024) / LAYERS;
 const KEY_ID_RE = '(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}';
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-const keyId = (): string => `AKIA${Array.from({ length: 16 }, () => BASE32[randomInt(32)]).join('')}`;
-const secret = (): string =>
-  randomBytes(30)
-    .toString('base64')
-    .replace(/[^A-Za-z0-9+/]/g, 'A')
-    .slice(0, 40);
 
 /** A ustar header for a regular file. */
 function tarHeader(name: string, size: number): Buffer {
@@ -100,18 +93,18 @@ for (let l = 0; l < LAYERS; l++) {
     }
   };
   // planted: a credentials file, and a key pair in the middle of the large file
-  const id = keyId();
+  const id = fakeAccessKeyId();
   planted.push(id);
   add(
     `root/layer${l}/.aws/credentials`,
-    Buffer.from(`[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${secret()}\n`),
+    Buffer.from(`[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${fakeSecretAccessKey()}\n`),
   );
-  const id2 = keyId();
+  const id2 = fakeAccessKeyId();
   planted.push(id2);
   const half = big.length >> 1;
   add(
     `srv/data${l}.log`,
-    Buffer.from(`${big.slice(0, half)}key=${id2} secret=${secret()}\n${big.slice(half)}`),
+    Buffer.from(`${big.slice(0, half)}key=${id2} secret=${fakeSecretAccessKey()}\n${big.slice(half)}`),
   );
   add(`usr/bin/tool${l}`, binary);
   for (let i = 0; size < LAYER_BYTES; i++) add(`app/l${l}/src/m${i}.js`, pool[i % pool.length] as Buffer);

@@ -196,14 +196,25 @@ static int range_args(napi_env env, napi_value *argv, const uint8_t **p, size_t 
   return 1;
 }
 
-static napi_value js_candidates(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+// Reads `want` arguments into argv, the first three being (buf, start, end), into p and n; 0 when a
+// JavaScript exception is pending (usage names the call when arguments are missing).
+static int range_call(napi_env env, napi_callback_info info, size_t want, const char *usage, napi_value *argv,
+                      const uint8_t **p, size_t *n) {
+  size_t argc = want;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 4) return throw_type(env, "scan kernel: candidates(buf, start, end, out) takes four arguments");
+  if (argc < want) {
+    throw_type(env, usage);
+    return 0;
+  }
+  return range_args(env, argv, p, n);
+}
+
+static napi_value js_candidates(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
   const uint8_t *p;
   size_t n;
-  if (!range_args(env, argv, &p, &n)) return NULL;
+  if (!range_call(env, info, 4, "scan kernel: candidates(buf, start, end, out) takes four arguments", argv, &p, &n))
+    return NULL;
   bool is_ta;
   napi_typedarray_type type;
   size_t cap;
@@ -226,13 +237,11 @@ static napi_value js_candidates(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_count_byte(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 4) return throw_type(env, "scan kernel: countByte(buf, start, end, byte) takes four arguments");
   const uint8_t *p;
   size_t n;
-  if (!range_args(env, argv, &p, &n)) return NULL;
+  if (!range_call(env, info, 4, "scan kernel: countByte(buf, start, end, byte) takes four arguments", argv, &p, &n))
+    return NULL;
   uint32_t byte;
   if (napi_get_value_uint32(env, argv[3], &byte) != napi_ok || byte > 255) return throw_type(env, "scan kernel: byte must be 0..255");
   size_t total = 0;
@@ -306,13 +315,11 @@ static napi_value js_map_file(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_drop_pages(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3) return throw_type(env, "scan kernel: dropPages(buf, start, end) takes three arguments");
   const uint8_t *p;
   size_t n;
-  if (!range_args(env, argv, &p, &n)) return NULL;
+  if (!range_call(env, info, 3, "scan kernel: dropPages(buf, start, end) takes three arguments", argv, &p, &n))
+    return NULL;
   mapping_t *m = live;
   while (m && !((const char *)p >= (char *)m->base && (const char *)p + n <= (char *)m->base + m->size)) m = m->next;
   if (!m) return throw_type(env, "scan kernel: dropPages(buf, ...) takes a Buffer from mapFile");

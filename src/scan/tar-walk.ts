@@ -185,12 +185,7 @@ export class TarWalker {
 
   /** The open entry's name and link decoded now: the piece its header is in may be reused. */
   private keepName(): void {
-    const e = this.open;
-    if (!e) return;
-    const name = e.name();
-    const link = e.linkname();
-    e.name = () => name;
-    e.linkname = () => link;
+    if (this.open) freezeNames(this.open);
     this.open = undefined;
   }
 
@@ -261,13 +256,8 @@ export class TarWalker {
       },
       linkname: () => next.linkpath ?? (header[at + 157] === 0 ? undefined : cString(header, at + 157, 100)),
     };
-    if (header === this.header) {
-      // the assembled header block is reused: decode what a sink might ask for later, now
-      const name = entry.name();
-      const link = entry.linkname();
-      entry.name = () => name;
-      entry.linkname = () => link;
-    }
+    // the assembled header block is reused: decode what a sink might ask for later, now
+    if (header === this.header) freezeNames(entry);
     this.sink = this.onEntry(entry);
     if (size > 0) this.open = entry;
     return size === 0 ? this.finishEntry() : undefined;
@@ -288,6 +278,14 @@ export class TarWalker {
     this.open = undefined;
     return sink?.end();
   }
+}
+
+/** Decodes an entry's name and link now, so they no longer read the header's bytes. */
+function freezeNames(e: TarEntry): void {
+  const name = e.name();
+  const link = e.linkname();
+  e.name = () => name;
+  e.linkname = () => link;
 }
 
 function isZero(b: Buffer, o: number): boolean {

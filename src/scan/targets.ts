@@ -123,9 +123,7 @@ export async function scanDirectory(root: string, extraExcludes: string[] = []):
   // one after another: small files are read synchronously (cheapest from the page cache)
   const out: Finding[] = [];
   for (const f of files)
-    out.push(
-      ...(f.kind === 'file' ? await scanPlainFile(f.path, undefined, true) : await scanFile(f.path, f.kind)),
-    );
+    out.push(...(f.kind === 'file' ? await scanPlainFile(f.path, true) : await scanFile(f.path, f.kind)));
   return out;
 }
 

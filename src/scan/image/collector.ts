@@ -287,6 +287,8 @@ class BlobSink implements TarEntrySink {
       if (this.gunzip) {
         // zlib works on it later, on another thread: a copy (the caller may reuse its buffer)
         if (!this.gunzip.write(Buffer.from(buf.subarray(start, end)))) {
+          // not events.once(gz, 'drain'): when the layer scan fails, the for-await above destroys
+          // gunzip without an 'error', and only 'close' ever comes
           await new Promise<void>((resolve, reject) => {
             const gz = this.gunzip as Gunzip;
             const done = (): void => {
