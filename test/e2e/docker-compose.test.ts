@@ -12,10 +12,11 @@ import {
   blackholeBridgeAddress,
   ensureHostbaseImage,
   hostPythonPrefix,
-  docker,
+  recreateKeylessNetwork,
 } from '../helpers/docker.js';
-import { startMoto, type Moto } from '../helpers/moto.js';
-import { makeTestEnv, type TestEnv } from '../helpers/env.js';
+import type { Moto } from '../helpers/moto.js';
+import { motoWithStoredProfile } from '../helpers/profiles.js';
+import type { TestEnv } from '../helpers/env.js';
 import { runKeyless, runProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -31,33 +32,13 @@ describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { ti
     if (!(await requireDocker(t0))) return;
     await lockDockerBridge(t0);
     await blackholeBridgeAddress(t0);
-    await docker(['network', 'rm', 'keyless']).catch(() => undefined);
-    await docker([
-      'network',
-      'create',
-      '--internal',
-      '--driver',
-      'bridge',
-      '--subnet',
-      '169.254.170.0/24',
-      '--gateway',
-      '169.254.170.2',
-      'keyless',
-    ]);
-    cleanups.push(async () => void (await docker(['network', 'rm', 'keyless']).catch(() => undefined)));
-    ctx.moto = await startMoto(t0, { host: '169.254.170.2', roles: ['runner', 'other'] });
-    ctx.te = await makeTestEnv(t0, {
-      endpoint: ctx.moto.url,
-      awsConfig: `[profile dev]\nregion = us-east-1\n[profile app]\nrole_arn = ${ctx.moto.identity.roles.runner}\nsource_profile = dev\n[profile other]\nrole_arn = ${ctx.moto.identity.roles.other}\nsource_profile = dev\n`,
-    });
-    const add = await runKeyless(['add', 'dev', '--env'], {
-      env: {
-        ...ctx.te.vars,
-        AWS_ACCESS_KEY_ID: ctx.moto.identity.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: ctx.moto.identity.secretAccessKey,
-      },
-    });
-    assert.equal(add.code, 0, add.stderr);
+    // an admin may create the network beforehand (here --internal, so nothing leaves the machine)
+    await recreateKeylessNetwork(t0);
+    ({ moto: ctx.moto, te: ctx.te } = await motoWithStoredProfile(t0, {
+      moto: { host: '169.254.170.2', roles: ['runner', 'other'] },
+      awsConfig:
+        '[profile app]\nrole_arn = ROLE:runner\nsource_profile = dev\n[profile other]\nrole_arn = ROLE:other\nsource_profile = dev\n',
+    }));
     cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
     const image = await ensureHostbaseImage();
     const py = await hostPythonPrefix();

@@ -13,9 +13,11 @@ import {
   hostMounts,
   hostPythonPrefix,
   docker,
+  recreateKeylessNetwork,
 } from '../helpers/docker.js';
-import { startMoto, type Moto } from '../helpers/moto.js';
-import { makeTestEnv, type TestEnv } from '../helpers/env.js';
+import type { Moto } from '../helpers/moto.js';
+import { motoWithStoredProfile } from '../helpers/profiles.js';
+import type { TestEnv } from '../helpers/env.js';
 import { runKeyless } from '../helpers/cli.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
@@ -38,34 +40,13 @@ describe('keyless run (real Docker engine, moto with signature checks)', { timeo
     if (!(await requireDocker(t0))) return;
     await lockDockerBridge(t0);
     await blackholeBridgeAddress(t0);
-    await docker(['network', 'rm', 'keyless']).catch(() => undefined);
     // an admin may create the network beforehand (here --internal, so nothing leaves the machine)
-    await docker([
-      'network',
-      'create',
-      '--internal',
-      '--driver',
-      'bridge',
-      '--subnet',
-      '169.254.170.0/24',
-      '--gateway',
-      '169.254.170.2',
-      'keyless',
-    ]);
-    cleanups.push(async () => void (await docker(['network', 'rm', 'keyless']).catch(() => undefined)));
-    ctx.moto = await startMoto(t0, { host: '169.254.170.2', roles: ['runner', 'other'] });
-    ctx.te = await makeTestEnv(t0, {
-      endpoint: ctx.moto.url,
-      awsConfig: `[profile dev]\nregion = us-east-1\n[profile app]\nrole_arn = ${ctx.moto.identity.roles.runner}\nsource_profile = dev\n[profile other]\nrole_arn = ${ctx.moto.identity.roles.other}\nsource_profile = dev\n`,
-    });
-    const add = await runKeyless(['add', 'dev', '--env'], {
-      env: {
-        ...ctx.te.vars,
-        AWS_ACCESS_KEY_ID: ctx.moto.identity.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: ctx.moto.identity.secretAccessKey,
-      },
-    });
-    assert.equal(add.code, 0, add.stderr);
+    await recreateKeylessNetwork(t0);
+    ({ moto: ctx.moto, te: ctx.te } = await motoWithStoredProfile(t0, {
+      moto: { host: '169.254.170.2', roles: ['runner', 'other'] },
+      awsConfig:
+        '[profile app]\nrole_arn = ROLE:runner\nsource_profile = dev\n[profile other]\nrole_arn = ROLE:other\nsource_profile = dev\n',
+    }));
     cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
     ctx.image = await ensureHostbaseImage();
     ctx.mounts = await hostMounts();

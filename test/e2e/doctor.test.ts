@@ -10,6 +10,7 @@ import {
   blackholeBridgeAddress,
   ensureBusyboxImage,
   docker,
+  recreateKeylessNetwork,
 } from '../helpers/docker.js';
 import { makeTestEnv } from '../helpers/env.js';
 import { runKeyless, KEYLESS_BIN } from '../helpers/cli.js';
@@ -52,20 +53,7 @@ describe('keyless doctor', () => {
         if (!(await requireDocker(t))) return;
         await lockDockerBridge(t);
         await blackholeBridgeAddress(t);
-        await docker(['network', 'rm', 'keyless']).catch(() => undefined);
-        await docker([
-          'network',
-          'create',
-          '--internal',
-          '--driver',
-          'bridge',
-          '--subnet',
-          '169.254.170.0/24',
-          '--gateway',
-          '169.254.170.2',
-          'keyless',
-        ]);
-        t.after(async () => void (await docker(['network', 'rm', 'keyless']).catch(() => undefined)));
+        await recreateKeylessNetwork(t);
         const te = await makeTestEnv(t);
         const port = 9000 + hop;
         const server = spawn(

@@ -67,6 +67,27 @@ export async function lockDockerBridge(t: Pick<TestContext, 'after'>): Promise<v
   t.after(release);
 }
 
+/**
+ * A fresh `keyless` network as an admin would create it beforehand, --internal (so nothing leaves the
+ * machine), on 169.254.170.0/24 with the credential server's address as gateway; removed afterwards.
+ */
+export async function recreateKeylessNetwork(t: Pick<TestContext, 'after'>): Promise<void> {
+  await docker(['network', 'rm', 'keyless']).catch(() => undefined);
+  await docker([
+    'network',
+    'create',
+    '--internal',
+    '--driver',
+    'bridge',
+    '--subnet',
+    '169.254.170.0/24',
+    '--gateway',
+    '169.254.170.2',
+    'keyless',
+  ]);
+  t.after(async () => void (await docker(['network', 'rm', 'keyless']).catch(() => undefined)));
+}
+
 async function imageExists(ref: string): Promise<boolean> {
   try {
     await exec('docker', ['image', 'inspect', ref], { timeout: 30_000 });

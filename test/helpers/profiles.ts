@@ -7,7 +7,7 @@ import { makeTestEnv, type TestEnv, type TestEnvOptions } from './env.js';
 import { runKeyless } from './cli.js';
 
 export async function motoWithStoredProfile(
-  t: TestContext,
+  t: Pick<TestContext, 'after'>,
   options: { moto?: StartMotoOptions; awsConfig?: string; env?: TestEnvOptions } = {},
 ): Promise<{ moto: Moto; te: TestEnv }> {
   const moto = await startMoto(t, options.moto);

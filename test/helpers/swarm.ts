@@ -69,3 +69,61 @@ export async function startLocalRegistry(t: Pick<TestContext, 'after'>): Promise
     },
   };
 }
+
+export interface TestServiceOptions {
+  name: string;
+  image: string;
+  network: string;
+  /** moto's URL: AWS calls in the tasks go there (and never to the instance metadata service) */
+  motoUrl: string;
+  /** the host's Python prefix, mounted read-only with /usr, /lib, /lib64, /bin and /etc */
+  py: string;
+  /** the TASK variable's template, e.g. {{.Task.ID}} */
+  task: string;
+  /** what each task runs with /bin/sh -c */
+  script: string;
+}
+
+/** A two-replica service of host-mounted test tasks that updates fast; removed after the test. */
+export async function createTestService(t: Pick<TestContext, 'after'>, o: TestServiceOptions): Promise<void> {
+  const mounts = ['/usr', '/lib', '/lib64', '/bin', '/etc', o.py].flatMap((p) => [
+    '--mount',
+    `type=bind,src=${p},dst=${p},readonly`,
+  ]);
+  await docker(
+    [
+      'service',
+      'create',
+      '--detach',
+      '--name',
+      o.name,
+      '--replicas',
+      '2',
+      '--network',
+      o.network,
+      '--stop-grace-period',
+      '1s',
+      '--update-delay',
+      '0s',
+      '--update-monitor',
+      '1s',
+      '--env',
+      'AWS_EC2_METADATA_DISABLED=true',
+      '--env',
+      `AWS_ENDPOINT_URL=${o.motoUrl}`,
+      '--env',
+      'AWS_DEFAULT_REGION=us-east-1',
+      '--env',
+      `TASK=${o.task}`,
+      ...mounts,
+      o.image,
+      '/bin/sh',
+      '-c',
+      o.script,
+    ],
+    { timeoutMs: 120_000 },
+  );
+  t.after(async () => {
+    await docker(['service', 'rm', o.name]).catch(() => undefined);
+  });
+}

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { startMoto, type Moto } from '../helpers/moto.js';
-import { makeTestEnv } from '../helpers/env.js';
+import type { Moto } from '../helpers/moto.js';
+import { motoWithStoredProfile } from '../helpers/profiles.js';
 import { runKeyless, runProcess, KEYLESS_BIN } from '../helpers/cli.js';
 import { freePort, waitForPort } from '../helpers/net.js';
 
@@ -25,19 +25,10 @@ interface Served {
 }
 
 async function serve(t: TestContext): Promise<Served> {
-  const moto = await startMoto(t, { roles: ['served'] });
-  const te = await makeTestEnv(t, {
-    endpoint: moto.url,
-    awsConfig: `[profile dev]\nregion = us-east-1\n[profile app]\nrole_arn = ${moto.identity.roles.served}\nsource_profile = dev\n`,
+  const { moto, te } = await motoWithStoredProfile(t, {
+    moto: { roles: ['served'] },
+    awsConfig: '[profile app]\nrole_arn = ROLE:served\nsource_profile = dev\n',
   });
-  const add = await runKeyless(['add', 'dev', '--env'], {
-    env: {
-      ...te.vars,
-      AWS_ACCESS_KEY_ID: moto.identity.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: moto.identity.secretAccessKey,
-    },
-  });
-  assert.equal(add.code, 0, add.stderr);
   const port = await freePort();
   const tokenFile = join(te.home, 'token');
   const child = spawn(

@@ -13,7 +13,7 @@ import {
   docker,
   blackholeBridgeAddress,
 } from '../helpers/docker.js';
-import { ensureSwarm, startLocalRegistry } from '../helpers/swarm.js';
+import { createTestService, ensureSwarm, startLocalRegistry } from '../helpers/swarm.js';
 import { startMoto } from '../helpers/moto.js';
 import { assumeRoleSource } from '../helpers/sources.js';
 import { dockerClientFromEnv } from '../../src/docker/engine/index.js';
@@ -58,47 +58,19 @@ test(
     });
     const py = await hostPythonPrefix();
     const name = `ks-agent-${randomBytes(3).toString('hex')}`;
-    const mounts = ['/usr', '/lib', '/lib64', '/bin', '/etc', py].flatMap((p) => [
-      '--mount',
-      `type=bind,src=${p},dst=${p},readonly`,
-    ]);
     const loop =
       'while true; do ' +
       `${py}/bin/python3 -m awscli sts get-caller-identity --query Arn --output text 2>&1 | sed "s/^/$TASK cli /"; ` +
       `${py}/bin/python3 -c "import boto3;print(boto3.client('sts').get_caller_identity()['Arn'])" 2>&1 | tail -1 | sed "s/^/$TASK boto3 /"; ` +
       'sleep 3; done';
-    await docker([
-      'service',
-      'create',
-      '--detach',
-      '--name',
+    await createTestService(t, {
       name,
-      '--replicas',
-      '2',
-      '--network',
-      net,
-      '--stop-grace-period',
-      '1s',
-      '--update-delay',
-      '0s',
-      '--update-monitor',
-      '1s',
-      '--env',
-      'AWS_EC2_METADATA_DISABLED=true',
-      '--env',
-      `AWS_ENDPOINT_URL=${moto.url}`,
-      '--env',
-      'AWS_DEFAULT_REGION=us-east-1',
-      '--env',
-      'TASK={{.Task.ID}}',
-      ...mounts,
       image,
-      '/bin/sh',
-      '-c',
-      loop,
-    ]);
-    t.after(async () => {
-      await docker(['service', 'rm', name]).catch(() => undefined);
+      network: net,
+      motoUrl: moto.url,
+      py,
+      task: '{{.Task.ID}}',
+      script: loop,
     });
 
     await attachService(client, name, { roleArn, region: 'us-east-1' });

@@ -11,7 +11,7 @@ import {
   hostPythonPrefix,
   docker,
 } from '../helpers/docker.js';
-import { ensureSwarm, startLocalRegistry } from '../helpers/swarm.js';
+import { createTestService, ensureSwarm, startLocalRegistry } from '../helpers/swarm.js';
 import { startMoto } from '../helpers/moto.js';
 import { assumeRoleSource } from '../helpers/sources.js';
 import { dockerClientFromEnv } from '../../src/docker/engine/index.js';
@@ -32,45 +32,14 @@ test(
     const roleArn = moto.identity.roles['swarm-app'] as string;
     const py = await hostPythonPrefix();
     const name = `ks-secret-${randomBytes(3).toString('hex')}`;
-    const mounts = ['/usr', '/lib', '/lib64', '/bin', '/etc', py].flatMap((p) => [
-      '--mount',
-      `type=bind,src=${p},dst=${p},readonly`,
-    ]);
-    await docker(
-      [
-        'service',
-        'create',
-        '--detach',
-        '--name',
-        name,
-        '--replicas',
-        '2',
-        '--network',
-        'host',
-        '--stop-grace-period',
-        '1s',
-        '--update-delay',
-        '0s',
-        '--update-monitor',
-        '1s',
-        '--env',
-        'AWS_EC2_METADATA_DISABLED=true',
-        '--env',
-        `AWS_ENDPOINT_URL=${moto.url}`,
-        '--env',
-        'AWS_DEFAULT_REGION=us-east-1',
-        '--env',
-        'TASK={{.Task.Name}}',
-        ...mounts,
-        image,
-        '/bin/sh',
-        '-c',
-        `${py}/bin/python3 -m awscli sts get-caller-identity --query Arn --output text 2>&1 | sed "s/^/$TASK /"; exec sleep 3600`,
-      ],
-      { timeoutMs: 120_000 },
-    );
-    t.after(async () => {
-      await docker(['service', 'rm', name]).catch(() => undefined);
+    await createTestService(t, {
+      name,
+      image,
+      network: 'host',
+      motoUrl: moto.url,
+      py,
+      task: '{{.Task.Name}}',
+      script: `${py}/bin/python3 -m awscli sts get-caller-identity --query Arn --output text 2>&1 | sed "s/^/$TASK /"; exec sleep 3600`,
     });
     const client = dockerClientFromEnv(loadEnv(process.env));
     const deps = { client, mint: () => assumeRoleSource(moto, roleArn, 3600)(), cleanupTimeoutMs: 120_000 };
