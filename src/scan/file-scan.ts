@@ -58,7 +58,6 @@ export class FileScanner {
   private windows: Window[] = [];
   private findings: Finding[] | undefined;
   private seen: Set<string> | undefined;
-  private sawCandidate = false;
   /** within the piece being pushed: a file offset and the newlines before it */
   private cursor = 0;
   private cursorLines = 0;
@@ -94,7 +93,6 @@ export class FileScanner {
     if (this.windows.length > 0) this.windows = [];
     this.findings = undefined;
     this.seen = undefined;
-    this.sawCandidate = false;
   }
 
   /** Bytes buf[start, end) are the file's next bytes. The buffer is not kept after the call. */
@@ -223,7 +221,6 @@ export class FileScanner {
 
   /** A candidate at file offset at, found while the piece starting at file offset this.pos is pushed. */
   private hit(at: number, buf: Buffer, start: number, reach = at + WINDOW_AFTER): void {
-    this.sawCandidate = true;
     const segStart = this.pos;
     const to = Math.min(reach, this.size ?? Number.MAX_SAFE_INTEGER);
     const last = this.windows[this.windows.length - 1];
@@ -283,10 +280,5 @@ export class FileScanner {
       this.seen.add(key);
       this.findings.push(f);
     }
-  }
-
-  /** Whether any candidate was seen (for tests and statistics). */
-  get hadCandidates(): boolean {
-    return this.sawCandidate;
   }
 }
