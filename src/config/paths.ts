@@ -15,6 +15,8 @@ export interface KeylessPaths {
   readonly serverPidFile: string;
   readonly serverLogFile: string;
   readonly auditLog: string;
+  /** the folder mounted into the endpoint container: only the channel socket is in it */
+  readonly endpointDir: string;
   /** ECR credential helper token cache and log */
   readonly ecrDir: string;
   readonly ecrTokenCache: string;
@@ -38,6 +40,7 @@ export function keylessPaths(home: string): KeylessPaths {
     serverPidFile: join(serverDir, 'server.pid'),
     serverLogFile: join(serverDir, 'server.log'),
     auditLog: join(home, 'audit.log'),
+    endpointDir: join(home, 'endpoint'),
     ecrDir,
     ecrTokenCache: join(ecrDir, 'tokens.json'),
     ecrLogFile: join(ecrDir, 'helper.log'),

@@ -37,10 +37,17 @@ export async function ensureNetwork(
     if (!configs.some((c) => c.Subnet === settings.subnet && c.Gateway === settings.gateway)) {
       const have =
         configs.map((c) => `${c.Subnet ?? '?'} gateway ${c.Gateway ?? '?'}`).join(', ') || 'no subnet';
+      const hostMade = configs.some((c) => c.Subnet === settings.subnet && c.Gateway === '169.254.170.2');
+      const why =
+        settings.gateway === '169.254.170.2'
+          ? ' The host mode needs the gateway at 169.254.170.2 (the server listens there); this network was made for the endpoint container.'
+          : hostMade
+            ? " Its gateway holds 169.254.170.2, where the endpoint container must sit: it was made for the host mode (keyless as root on the engine's host). Run keyless as root with --endpoint host to keep using it."
+            : '';
       throw new KeylessError(
         'DOCKER_NETWORK_MISMATCH',
-        `the Docker network "${settings.name}" exists with ${have}, not ${settings.subnet} gateway ${settings.gateway}. ` +
-          `Remove it (docker network rm ${settings.name}) or pick another name with --network-name.`,
+        `the Docker network "${settings.name}" exists with ${have}, not ${settings.subnet} gateway ${settings.gateway}.${why} ` +
+          `Remove it when no container uses it (docker network rm ${settings.name}) or pick another name with --network-name.`,
       );
     }
     return 'existing';

@@ -25,6 +25,29 @@ export interface ControlClient {
   bind(id: string, address: string, containerId?: string): Promise<void>;
   revoke(id: string): Promise<void>;
   /** server status: pid, listen addresses, number of clients */
-  status(): Promise<{ pid: number; listen: string[]; clients: number }>;
+  status(): Promise<ServerStatus>;
+  /** container mode: make sure the endpoint container runs and reached the channel */
+  ensureEndpoint(): Promise<EndpointStatusWire>;
   close(): void;
+}
+
+export interface EndpointStatusWire {
+  mode: 'container';
+  container?: string;
+  image?: string;
+  channel?: string;
+  listening: string[];
+  connected: boolean;
+  lastSeenMsAgo?: number;
+  refused: number;
+}
+
+export interface ServerStatus {
+  pid: number;
+  listen: string[];
+  clients: number;
+  /** 'host' (listens on the network's gateway) or 'container' (an endpoint container relays) */
+  mode?: 'host' | 'container';
+  network?: string;
+  endpoint?: EndpointStatusWire;
 }

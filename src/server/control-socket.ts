@@ -9,10 +9,16 @@ import { ensurePrivateDir } from '../util/atomic-file.js';
 import type { ControlClient, RegisterClientRequest, RegisteredClient } from './control-protocol.js';
 import { ECS_RELATIVE_PREFIX } from './handler.js';
 
+export interface ControlExtras {
+  /** POST /endpoint/ensure: make sure the endpoint container runs and reached the channel */
+  ensureEndpoint?: () => Promise<unknown>;
+}
+
 export async function startControlSocket(
   path: string,
   table: LeaseTable,
-  status: () => { pid: number; listen: string[] },
+  status: () => { pid: number; listen: string[] } & Record<string, unknown>,
+  extras: ControlExtras = {},
 ): Promise<Server> {
   await ensurePrivateDir(dirname(path));
   await rm(path, { force: true });
@@ -51,6 +57,15 @@ export async function startControlSocket(
           const ok = table.bind(input.id ?? '', input.address ?? '', input.containerId);
           return reply(ok ? 200 : 404, ok ? {} : { error: 'unknown client' });
         }
+        if (req.method === 'POST' && url === '/endpoint/ensure') {
+          if (!extras.ensureEndpoint)
+            return reply(409, { error: 'this server runs in host mode (no endpoint container)' });
+          extras.ensureEndpoint().then(
+            (st) => reply(200, st),
+            (err: Error & { code?: string }) => reply(502, { error: err.message, code: err.code }),
+          );
+          return;
+        }
         if (req.method === 'POST' && url === '/clients/revoke')
           return reply(200, { revoked: table.revoke(input.id ?? '') });
         return reply(404, { error: 'unknown path' });
@@ -76,12 +91,21 @@ function call<T>(socketPath: string, method: string, path: string, body?: unknow
         res.setEncoding('utf8');
         res.on('data', (d: string) => (text += d));
         res.on('end', () => {
-          const value = (text ? JSON.parse(text) : {}) as T & { error?: string };
+          let value: T & { error?: string; code?: string };
+          try {
+            value = (text ? JSON.parse(text) : {}) as T & { error?: string; code?: string };
+          } catch {
+            return reject(
+              new KeylessError('SERVER_CONTROL', `credential server answered ${path} with non-JSON`),
+            );
+          }
           if ((res.statusCode ?? 500) >= 400)
             reject(
               new KeylessError(
-                'SERVER_CONTROL',
-                `credential server refused ${path}: ${value.error ?? res.statusCode}`,
+                value.code && /^ENDPOINT_|^DOCKER_/.test(value.code) ? value.code : 'SERVER_CONTROL',
+                value.code && /^ENDPOINT_|^DOCKER_/.test(value.code)
+                  ? (value.error ?? `HTTP ${res.statusCode}`)
+                  : `credential server refused ${path}: ${value.error ?? res.statusCode}`,
               ),
             );
           else resolve(value);
@@ -115,6 +139,7 @@ export function controlClient(socketPath: string): ControlClient {
       await call(socketPath, 'POST', '/clients/revoke', { id });
     },
     status: () => call(socketPath, 'GET', '/status'),
+    ensureEndpoint: () => call(socketPath, 'POST', '/endpoint/ensure'),
     close: () => undefined,
   };
 }

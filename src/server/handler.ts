@@ -56,7 +56,13 @@ function plainAddress(a: string | undefined): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-export function createHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+/**
+ * The request handler. `address` is the caller's address when a relay (the endpoint container) passed
+ * it on; otherwise the socket's peer.
+ */
+export function createHandler(
+  options: HandlerOptions,
+): (req: IncomingMessage, res: ServerResponse, address?: string) => void {
   const clock = options.clock ?? systemClock;
   const tokens = new ImdsTokens();
   const failureLimit = options.failureLimit ?? 20;
@@ -334,9 +340,9 @@ export function createHandler(options: HandlerOptions): (req: IncomingMessage, r
     return send(res, 404, 'Not Found', 'text/plain');
   };
 
-  return (req, res) => {
+  return (req, res, relayed) => {
     const url = req.url ?? '/';
-    const address = plainAddress(req.socket.remoteAddress);
+    const address = relayed ?? plainAddress(req.socket.remoteAddress);
     if (url.startsWith('/latest/')) return imds(req, res, url, address);
     if (url.startsWith(ECS_RELATIVE_PREFIX) || url.startsWith(ECS_FULL_PATH))
       return ecs(req, res, url, address);

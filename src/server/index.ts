@@ -22,7 +22,7 @@ export function parseListen(value: string): ListenAddress {
   return { host: m[1] as string, port };
 }
 
-function listen(server: Server, addr: ListenAddress): Promise<ListenAddress> {
+export function listenOn(server: Server, addr: ListenAddress): Promise<ListenAddress> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const where = `${addr.host}:${addr.port}`;
@@ -59,19 +59,19 @@ function listen(server: Server, addr: ListenAddress): Promise<ListenAddress> {
 }
 
 export async function startServer(
-  listenOn: ListenAddress[],
+  addressesToListen: ListenAddress[],
   options: HandlerOptions,
 ): Promise<RunningServer> {
   const handler = createHandler(options);
   const servers: Server[] = [];
   const addresses: ListenAddress[] = [];
   try {
-    for (const addr of listenOn) {
+    for (const addr of addressesToListen) {
       const server = createServer(
         { maxHeaderSize: 8192, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
-        handler,
+        (req, res) => handler(req, res),
       );
-      addresses.push(await listen(server, addr));
+      addresses.push(await listenOn(server, addr));
       servers.push(server);
     }
   } catch (err) {

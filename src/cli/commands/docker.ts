@@ -8,7 +8,11 @@ export interface RunFlags {
   imds?: boolean;
   networkName: string;
   subnet: string;
-  gateway: string;
+  gateway?: string;
+  endpoint?: string;
+  channel?: string;
+  hostAddress?: string;
+  endpointBaseImage?: string;
 }
 
 export function registerDockerCommands(program: Command): void {
@@ -30,7 +34,27 @@ function registerRunCommand(program: Command): void {
     .option('--imds', 'also set AWS_EC2_METADATA_SERVICE_ENDPOINT for tools that only read instance metadata')
     .option('--network-name <name>', 'keyless bridge network', 'keyless')
     .option('--subnet <cidr>', 'its subnet', '169.254.170.0/24')
-    .option('--gateway <ip>', 'its gateway on the host, where the server listens', '169.254.170.2')
+    .option(
+      '--gateway <ip>',
+      'its gateway (default 169.254.170.2 in host mode, where the server listens; 169.254.170.1 in container mode)',
+    )
+    .option(
+      '--endpoint <mode>',
+      'auto (default; env KEYLESS_ENDPOINT): host when keyless may bind 169.254.170.2:80 next to the engine (root, same network namespace), else container: an endpoint container at 169.254.170.2 relays to the host server',
+    )
+    .option(
+      '--channel <kind>',
+      'container mode: auto, unix (a mounted socket) or tcp (to --host-address)',
+      'auto',
+    )
+    .option(
+      '--host-address <addr>',
+      "container mode over TCP: this machine as the engine's containers reach it (env KEYLESS_HOST_ADDRESS; default host.docker.internal)",
+    )
+    .option(
+      '--endpoint-base-image <image>',
+      "build the endpoint image FROM this Node.js image (default: this machine's Node.js on a Linux engine of its architecture, else node:<major>-alpine)",
+    )
     .addHelpText(
       'after',
       '\nExample:\n  keyless run --profile dev -- --rm -it amazon/aws-cli sts get-caller-identity\n\n' +
@@ -51,7 +75,11 @@ export interface ComposeFlags {
   file?: string[];
   networkName: string;
   subnet: string;
-  gateway: string;
+  gateway?: string;
+  endpoint?: string;
+  channel?: string;
+  hostAddress?: string;
+  endpointBaseImage?: string;
 }
 
 function registerComposeCommand(program: Command): void {
@@ -73,7 +101,27 @@ function registerComposeCommand(program: Command): void {
     )
     .option('--network-name <name>', 'keyless bridge network', 'keyless')
     .option('--subnet <cidr>', 'its subnet', '169.254.170.0/24')
-    .option('--gateway <ip>', 'its gateway on the host, where the server listens', '169.254.170.2')
+    .option(
+      '--gateway <ip>',
+      'its gateway (default 169.254.170.2 in host mode, where the server listens; 169.254.170.1 in container mode)',
+    )
+    .option(
+      '--endpoint <mode>',
+      'auto (default; env KEYLESS_ENDPOINT): host when keyless may bind 169.254.170.2:80 next to the engine (root, same network namespace), else container: an endpoint container at 169.254.170.2 relays to the host server',
+    )
+    .option(
+      '--channel <kind>',
+      'container mode: auto, unix (a mounted socket) or tcp (to --host-address)',
+      'auto',
+    )
+    .option(
+      '--host-address <addr>',
+      "container mode over TCP: this machine as the engine's containers reach it (env KEYLESS_HOST_ADDRESS; default host.docker.internal)",
+    )
+    .option(
+      '--endpoint-base-image <image>',
+      "build the endpoint image FROM this Node.js image (default: this machine's Node.js on a Linux engine of its architecture, else node:<major>-alpine)",
+    )
     .addHelpText(
       'after',
       '\nExample:\n  keyless compose --profile dev -- up -d\n\n' +

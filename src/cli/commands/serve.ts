@@ -15,6 +15,12 @@ export interface ServeFlags {
   docker?: string;
   stop?: boolean;
   status?: boolean;
+  endpoint?: string;
+  channel?: string;
+  hostAddress?: string;
+  endpointBaseImage?: string;
+  subnet?: string;
+  gateway?: string;
 }
 
 export function registerServeCommands(program: Command): void {
@@ -49,7 +55,30 @@ export function registerServeCommands(program: Command): void {
       '--docker <network>',
       'serve containers started by keyless run on this Docker network (found by label, bound to their address)',
     )
-    .option('--stop', 'stop the background server')
+    .option(
+      '--endpoint <mode>',
+      'host: listen on the --listen addresses (the network gateway for containers); container: an endpoint container on the --docker network relays to this server (keyless run chooses; env KEYLESS_ENDPOINT)',
+    )
+    .option(
+      '--channel <kind>',
+      "container mode: auto (unix socket when the engine sees this machine's files, else TCP), unix or tcp",
+      'auto',
+    )
+    .option(
+      '--host-address <addr>',
+      "container mode, TCP channel: this machine as the engine's containers reach it (env KEYLESS_HOST_ADDRESS; default host.docker.internal)",
+    )
+    .option(
+      '--endpoint-base-image <image>',
+      "container mode: build the endpoint image FROM this Node.js image instead of this machine's Node.js",
+    )
+    .option('--subnet <cidr>', "container mode: the keyless network's subnet", '169.254.170.0/24')
+    .option(
+      '--gateway <ip>',
+      "container mode: the keyless network's gateway (not 169.254.170.2)",
+      '169.254.170.1',
+    )
+    .option('--stop', 'stop the background server (and remove its endpoint container)')
     .option('--status', 'show the background server')
     .addHelpText(
       'after',

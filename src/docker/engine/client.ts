@@ -7,6 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { KeylessEnv } from '../../config/env.js';
 import { nonEmpty } from '../../config/env.js';
 import { KeylessError } from '../../errors.js';
@@ -212,8 +213,16 @@ export class DockerClient {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(params.query ?? {})) if (v !== undefined) qs.set(k, String(v));
     const fullPath = qs.size > 0 ? `${path}?${qs.toString()}` : path;
+    // a Node stream or a streamx one (tar-stream's pack)
+    const streamBody =
+      params.body instanceof Readable ||
+      (typeof params.body === 'object' &&
+        params.body !== null &&
+        typeof (params.body as Readable).pipe === 'function')
+        ? (params.body as Readable)
+        : undefined;
     const payload =
-      params.body === undefined
+      params.body === undefined || streamBody
         ? undefined
         : Buffer.isBuffer(params.body)
           ? params.body
@@ -244,7 +253,10 @@ export class DockerClient {
         );
       });
       void versioned;
-      req.end(payload);
+      if (streamBody) {
+        streamBody.on('error', (err) => req.destroy(err));
+        streamBody.pipe(req);
+      } else req.end(payload);
     });
   }
 

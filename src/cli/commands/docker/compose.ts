@@ -8,7 +8,6 @@ import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadEnv, nonEmpty, type KeylessEnv } from '../../../config/env.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
-import { ensureNetwork } from '../../../docker/network.js';
 import {
   buildOverride,
   composeVersion,
@@ -117,9 +116,8 @@ export async function runCompose(args: string[], flags: ComposeFlags): Promise<E
   if (services.length > 0) {
     const docker = dockerClientFromEnv(env);
     await docker.ping();
-    await ensureNetwork(docker, { name: network, subnet: flags.subnet, gateway: flags.gateway });
-    const { ensureServerDaemon } = await import('./run.js');
-    await ensureServerDaemon(env, flags.gateway, network);
+    const { prepareEndpoint } = await import('./run.js');
+    await prepareEndpoint(env, docker, flags);
   }
   const grants = new Map<string, ServiceGrant>();
   for (const s of services) {

@@ -5,7 +5,17 @@ import { constants } from 'node:os';
 import { loadEnv, nonEmpty, type KeylessEnv } from '../../../config/env.js';
 import { keylessPaths } from '../../../config/paths.js';
 import { KeylessError, usageError } from '../../../errors.js';
-import { dockerClientFromEnv } from '../../../docker/engine/index.js';
+import { dockerClientFromEnv, type DockerClient } from '../../../docker/engine/index.js';
+import type { EngineInfo } from '../../../docker/endpoint/image.js';
+import { ENDPOINT_ADDRESS } from '../../../docker/endpoint/manager.js';
+import {
+  decideMode,
+  modeFacts,
+  parseEndpointMode,
+  type EndpointMode,
+} from '../../../docker/endpoint/mode.js';
+import type { ServerStatus } from '../../../server/control-protocol.js';
+import { CONTAINER_MODE_GATEWAY } from '../serve/run.js';
 import { ensureNetwork } from '../../../docker/network.js';
 import { labelsIn, planRunArgs, PROFILE_LABEL, ROLE_ARN_LABEL } from '../../../docker/run-plan.js';
 import { controlClient } from '../../../server/control-socket.js';
@@ -14,32 +24,136 @@ import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { RunFlags } from '../docker.js';
 
-/** Starts the credential server for containers unless one already listens on GATEWAY:80. */
-export async function ensureServerDaemon(env: KeylessEnv, gateway: string, network: string): Promise<void> {
+export interface EndpointFlags {
+  endpoint?: string;
+  channel?: string;
+  hostAddress?: string;
+  endpointBaseImage?: string;
+  networkName: string;
+  subnet: string;
+  gateway?: string;
+}
+
+/**
+ * Chooses the endpoint mode, makes sure the keyless network suits it, and that a credential server
+ * (and in container mode the endpoint container) serves it. Returns the mode.
+ */
+export async function prepareEndpoint(
+  env: KeylessEnv,
+  docker: DockerClient,
+  flags: EndpointFlags,
+): Promise<{ mode: EndpointMode; gateway: string }> {
+  const choice = parseEndpointMode(flags.endpoint ?? nonEmpty(env.vars.KEYLESS_ENDPOINT));
+  const channel = flags.channel ?? 'auto';
+  if (!['auto', 'unix', 'tcp'].includes(channel))
+    throw usageError(`--channel must be auto, unix or tcp, got "${channel.slice(0, 40)}".`);
+  let mode: EndpointMode;
+  if (choice === 'auto') {
+    const info = await docker.json<EngineInfo>('GET', '/info');
+    const decided = decideMode(await modeFacts(docker, info, flags.networkName));
+    mode = decided.mode;
+    if (env.debug) output.info(`debug: endpoint mode ${mode}: ${decided.reason}`);
+  } else mode = choice;
+  const gateway = flags.gateway ?? (mode === 'host' ? ENDPOINT_ADDRESS : CONTAINER_MODE_GATEWAY);
+  if (mode === 'container' && gateway === ENDPOINT_ADDRESS)
+    throw usageError(
+      `in container mode the endpoint container holds ${ENDPOINT_ADDRESS}: choose another --gateway.`,
+    );
+  if (mode === 'host' && gateway !== ENDPOINT_ADDRESS)
+    output.warn(
+      `host mode with gateway ${gateway}: SDKs look for ${ENDPOINT_ADDRESS}; containers will not find the server.`,
+    );
+  await ensureNetwork(docker, { name: flags.networkName, subnet: flags.subnet, gateway });
+  await ensureServerDaemon(env, {
+    mode,
+    gateway,
+    network: flags.networkName,
+    subnet: flags.subnet,
+    channel,
+    flags,
+  });
+  return { mode, gateway };
+}
+
+interface DaemonWanted {
+  mode: EndpointMode;
+  gateway: string;
+  network: string;
+  subnet: string;
+  channel: string;
+  flags: EndpointFlags;
+}
+
+/** Starts the credential server for containers unless one already serves this network this way. */
+export async function ensureServerDaemon(env: KeylessEnv, want: DaemonWanted): Promise<void> {
   const paths = keylessPaths(env.keylessHome);
   const ctl = controlClient(paths.controlSocket);
-  const want = `${gateway}:80`;
-  const up = async (): Promise<boolean> =>
-    (await ctl.status().catch(() => undefined))?.listen.includes(want) ?? false;
-  if (await up()) return;
-  const bin = process.argv[1] as string;
-  const child = spawn(
-    process.execPath,
-    [bin, 'serve', '--daemon', '--listen', want, '--docker', network, '--hop-limit', '2'],
-    {
+  const hostListen = `${want.gateway}:80`;
+  const serves = (s: ServerStatus | undefined): boolean =>
+    s !== undefined &&
+    (want.mode === 'host'
+      ? s.listen.includes(hostListen)
+      : s.mode === 'container' && s.network === want.network);
+  let status = await ctl.status().catch(() => undefined);
+  if (status && !serves(status) && (status.mode === 'container' || want.mode === 'container'))
+    throw new KeylessError(
+      'SERVER_MODE_MISMATCH',
+      `a keyless server (pid ${status.pid}) already runs for this KEYLESS_HOME in ${status.mode ?? 'host'} mode` +
+        `${status.network ? ` on network ${status.network}` : ''}; this needs ${want.mode} mode on ${want.network}. ` +
+        'Stop it with keyless serve --stop, or pass --endpoint to match it.',
+    );
+  if (!serves(status)) {
+    const bin = process.argv[1] as string;
+    const args =
+      want.mode === 'host'
+        ? ['serve', '--daemon', '--listen', hostListen, '--docker', want.network, '--hop-limit', '2']
+        : [
+            'serve',
+            '--daemon',
+            '--endpoint',
+            'container',
+            '--docker',
+            want.network,
+            '--subnet',
+            want.subnet,
+            '--gateway',
+            want.gateway,
+            '--channel',
+            want.channel,
+            '--hop-limit',
+            '2',
+            ...(want.flags.hostAddress ? ['--host-address', want.flags.hostAddress] : []),
+            ...(want.flags.endpointBaseImage ? ['--endpoint-base-image', want.flags.endpointBaseImage] : []),
+          ];
+    const child = spawn(process.execPath, [bin, ...args], {
       env: { ...env.vars },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  await new Promise((r) => child.on('exit', r));
-  for (let i = 0; i < 100; i++) {
-    if (await up()) return;
-    await new Promise((r) => setTimeout(r, 100));
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    if (code !== 0) {
+      const why = stderr.replace(/^keyless: /gm, '').trim();
+      throw new KeylessError(
+        'SERVER_NOT_RUNNING',
+        `the keyless credential server did not start${why ? `: ${why}` : ''}` +
+          (want.mode === 'host'
+            ? `. Host mode needs root for port 80 on ${want.gateway}; without root use --endpoint container (auto chooses it).`
+            : '') +
+          ` See ${paths.serverLogFile}.`,
+      );
+    }
+    for (let i = 0; i < 100 && !serves(status); i++) {
+      status = await ctl.status().catch(() => undefined);
+      if (!serves(status)) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!serves(status))
+      throw new KeylessError(
+        'SERVER_NOT_RUNNING',
+        `the keyless credential server did not come up${want.mode === 'host' ? ` on ${hostListen}` : ''}. See ${paths.serverLogFile}; it needs a passphrase source it can use without a terminal (KEYLESS_PASSPHRASE, a passphrase command, or the keychain).`,
+      );
   }
-  throw new KeylessError(
-    'SERVER_NOT_RUNNING',
-    `the keyless credential server did not come up on ${want}. See ${paths.serverLogFile}; it needs root for port 80 and a passphrase source it can use without a terminal (KEYLESS_PASSPHRASE, a passphrase command, or the keychain).`,
-  );
+  if (want.mode === 'container') await ctl.ensureEndpoint();
 }
 
 export async function runRun(args: string[], flags: RunFlags): Promise<ExitCode> {
@@ -56,8 +170,7 @@ export async function runRun(args: string[], flags: RunFlags): Promise<ExitCode>
   const source = await createCredentialSource({ ...(profile ? { profile } : {}) }, { env });
   const docker = dockerClientFromEnv(env);
   await docker.ping();
-  await ensureNetwork(docker, { name: flags.networkName, subnet: flags.subnet, gateway: flags.gateway });
-  await ensureServerDaemon(env, flags.gateway, flags.networkName);
+  await prepareEndpoint(env, docker, flags);
   const id = randomBytes(32).toString('base64url');
   const region = env.awsRegion ?? source.region;
   const dockerArgs = planRunArgs({
@@ -68,7 +181,7 @@ export async function runRun(args: string[], flags: RunFlags): Promise<ExitCode>
     ...(profile && !labels[PROFILE_LABEL] ? { profile } : {}),
     ...(roleArn && !labels[ROLE_ARN_LABEL] ? { roleArn } : {}),
     ...(region ? { region } : {}),
-    ...(flags.imds ? { imdsEndpoint: `http://${flags.gateway}/` } : {}),
+    ...(flags.imds ? { imdsEndpoint: `http://${ENDPOINT_ADDRESS}/` } : {}),
   });
   const cli = nonEmpty(env.vars.KEYLESS_DOCKER) ?? 'docker';
   const status = await new Promise<number>((resolve, reject) => {

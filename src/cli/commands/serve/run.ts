@@ -3,13 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { loadEnv } from '../../../config/env.js';
+import { dirname, join, resolve } from 'node:path';
+import { loadEnv, nonEmpty } from '../../../config/env.js';
 import { keylessPaths } from '../../../config/paths.js';
 import { KeylessError, usageError } from '../../../errors.js';
 import { fileAuditLog } from '../../../leases/audit-log.js';
 import { LeaseTable, type RoleKey } from '../../../leases/lease-table.js';
-import { startServer, parseListen } from '../../../server/index.js';
+import { startServer, parseListen, type ListenAddress } from '../../../server/index.js';
+import { createHandler, type HandlerOptions } from '../../../server/handler.js';
+import type { DockerClient } from '../../../docker/engine/index.js';
+import type { ChannelChoice, EndpointManager } from '../../../docker/endpoint/manager.js';
 import { startControlSocket, controlClient } from '../../../server/control-socket.js';
 import { ECS_FULL_PATH } from '../../../server/handler.js';
 import { createCredentialSource, type DisposableSource } from '../../../sources/index.js';
@@ -19,6 +22,8 @@ import type { ExitCode } from '../../action.js';
 import type { ServeFlags } from '../serve.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9911';
+/** the keyless network's gateway when an endpoint container holds 169.254.170.2 */
+export const CONTAINER_MODE_GATEWAY = '169.254.170.1';
 /** sessions handed to clients keep at least 30 minutes; ask the source for a bit more */
 const MIN_VALIDITY_MS = 35 * 60_000;
 
@@ -28,14 +33,60 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   if (flags.stop) return stopDaemon(paths.serverPidFile);
   if (flags.status) {
     const s = await controlClient(paths.controlSocket).status();
-    output.data(`pid ${s.pid}, listening on ${s.listen.join(', ')}, ${s.clients} client(s)`);
+    output.data(
+      `pid ${s.pid}, mode ${s.mode ?? 'host'}, listening on ${s.listen.join(', ') || '(no TCP address)'}, ${s.clients} client(s)`,
+    );
+    if (s.endpoint) {
+      const e = s.endpoint;
+      output.data(
+        `endpoint container ${e.container ?? '(none)'} on network ${s.network ?? '?'}: ${e.connected ? 'connected' : 'NOT connected'}` +
+          `${e.lastSeenMsAgo !== undefined ? ` (last seen ${Math.round(e.lastSeenMsAgo / 1000)} s ago)` : ''}`,
+      );
+      output.data(
+        `channel ${e.channel ?? '(none yet)'}; host side listens on ${e.listening.join(', ') || '(nothing yet)'}`,
+      );
+      if (e.image) output.data(`image ${e.image}`);
+      if (e.refused > 0) output.data(`${e.refused} channel connection(s) refused (no or wrong secret)`);
+    }
     return 0;
   }
   const hopLimit = Number(flags.hopLimit);
   if (!Number.isInteger(hopLimit) || hopLimit < 1 || hopLimit > 64)
     throw usageError(`--hop-limit must be 1 to 64, got "${flags.hopLimit}".`);
-  const listen = (flags.listen ?? [DEFAULT_LISTEN]).map(parseListen);
+  const endpointMode = flags.endpoint ?? 'host';
+  if (endpointMode !== 'host' && endpointMode !== 'container')
+    throw usageError(
+      `serve --endpoint must be host or container, got "${endpointMode}" (keyless run chooses for auto).`,
+    );
+  if (endpointMode === 'container' && !flags.docker)
+    throw usageError('serve --endpoint container needs --docker NETWORK (the keyless network).');
+  const channel = flags.channel ?? 'auto';
+  if (!['auto', 'unix', 'tcp'].includes(channel))
+    throw usageError(`--channel must be auto, unix or tcp, got "${channel}".`);
+  const listen = (flags.listen ?? (endpointMode === 'container' ? [] : [DEFAULT_LISTEN])).map(parseListen);
   if (flags.daemon) return startDaemon(paths.serverDir, paths.serverLogFile, paths.serverPidFile);
+  try {
+    return await serveForeground(flags, listen, endpointMode, channel as ChannelChoice);
+  } catch (err) {
+    // a daemon that cannot listen tells the command that started it, then exits
+    if (process.send && process.connected) {
+      process.send({ error: (err as Error).message, code: (err as { code?: string }).code });
+      process.disconnect();
+    }
+    setTimeout(() => process.exit(2), 200).unref();
+    throw err;
+  }
+}
+
+async function serveForeground(
+  flags: ServeFlags,
+  listen: ListenAddress[],
+  endpointMode: 'host' | 'container',
+  channel: ChannelChoice,
+): Promise<ExitCode> {
+  const env = loadEnv();
+  const paths = keylessPaths(env.keylessHome);
+  const hopLimit = Number(flags.hopLimit);
 
   const defaultKey: RoleKey = {
     ...(flags.profile ? { profile: flags.profile } : {}),
@@ -70,15 +121,16 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
     (flags.roleArn ?? '').split('/').pop() || `keyless-${flags.profile ?? env.awsProfile ?? 'default'}`;
   let stopWatching: (() => void) | undefined;
   let resolveClient: Parameters<typeof startServer>[1]['resolveClient'];
+  let docker: DockerClient | undefined;
   if (flags.docker) {
     const { dockerClientFromEnv } = await import('../../../docker/engine/index.js');
     const { containerClientResolver, watchContainerExits } =
       await import('../../../docker/container-clients.js');
-    const docker = dockerClientFromEnv(env);
+    docker = dockerClientFromEnv(env);
     resolveClient = containerClientResolver(docker, table, flags.docker);
     stopWatching = await watchContainerExits(docker, table, (l) => output.info(l));
   }
-  const server = await startServer(listen, {
+  const handlerOptions: HandlerOptions = {
     table,
     ...(resolveClient ? { resolveClient } : {}),
     fullUri: { token, key: defaultKey },
@@ -90,15 +142,55 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
       hopLimit,
     },
     audit: fileAuditLog(paths.auditLog),
-  });
-  const control = await startControlSocket(paths.controlSocket, table, () => ({
-    pid: process.pid,
-    listen: server.addresses.map((a) => `${a.host}:${a.port}`),
-  }));
+  };
+  const server = await startServer(listen, handlerOptions);
+  let endpoint: EndpointManager | undefined;
+  if (endpointMode === 'container' && docker && flags.docker) {
+    const { EndpointManager, DEFAULT_HOST_ADDRESS } = await import('../../../docker/endpoint/manager.js');
+    const relayed = createHandler({ ...handlerOptions, isContainerAddress: () => true });
+    endpoint = new EndpointManager({
+      docker,
+      network: {
+        name: flags.docker,
+        subnet: flags.subnet ?? '169.254.170.0/24',
+        gateway: flags.gateway ?? CONTAINER_MODE_GATEWAY,
+      },
+      channel,
+      hostAddress: flags.hostAddress ?? nonEmpty(env.vars.KEYLESS_HOST_ADDRESS) ?? DEFAULT_HOST_ADDRESS,
+      ...(flags.endpointBaseImage ? { baseImage: flags.endpointBaseImage } : {}),
+      serverDir: paths.serverDir,
+      endpointDir: paths.endpointDir,
+      handler: relayed,
+      log: (l) => output.info(l),
+    });
+    await endpoint.watch();
+    // remembered for serve --stop, which removes the container even when this process died
+    await writeFileAtomic(
+      join(paths.serverDir, 'endpoint.json'),
+      JSON.stringify({ dockerHost: env.vars.DOCKER_HOST ?? '', network: flags.docker }),
+      { mode: 0o600 },
+    );
+  }
+  const control = await startControlSocket(
+    paths.controlSocket,
+    table,
+    () => ({
+      pid: process.pid,
+      listen: server.addresses.map((a) => `${a.host}:${a.port}`),
+      mode: endpointMode,
+      ...(flags.docker ? { network: flags.docker } : {}),
+      ...(endpoint ? { endpoint: endpoint.status() } : {}),
+    }),
+    endpoint ? { ensureEndpoint: () => (endpoint as EndpointManager).ensure() } : {},
+  );
   if (flags.tokenFile) await writeFileAtomic(resolve(flags.tokenFile), token, { mode: 0o600 });
-  const first = server.addresses[0] as { host: string; port: number };
-  const base = `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`;
-  if (flags.imds) {
+  const first = server.addresses[0];
+  const base = first
+    ? `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`
+    : '';
+  if (!first) {
+    // container mode with no TCP address: nothing to print for host processes
+  } else if (flags.imds) {
     output.data(`AWS_EC2_METADATA_SERVICE_ENDPOINT=${base}/`);
   } else {
     // Only one of the two ECS variants: SDKs disagree on which wins when both are set.
@@ -110,13 +202,19 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
     );
   }
   output.info(
-    `keyless serve: listening on ${server.addresses.map((a) => `${a.host}:${a.port}`).join(', ')} (Ctrl-C to stop)`,
+    `keyless serve: ${endpointMode === 'container' ? `container mode on network ${flags.docker ?? ''}` : ''}` +
+      `${server.addresses.length ? ` listening on ${server.addresses.map((a) => `${a.host}:${a.port}`).join(', ')}` : ''} (Ctrl-C to stop)`,
   );
+  if (process.send && process.connected) {
+    process.send({ ready: true });
+    process.disconnect();
+  }
   await new Promise<void>((done) => {
     process.once('SIGINT', () => done());
     process.once('SIGTERM', () => done());
   });
   stopWatching?.();
+  await endpoint?.close({ remove: true });
   await server.close();
   control.close();
   await rm(paths.controlSocket, { force: true });
@@ -125,16 +223,41 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   return 0;
 }
 
+/**
+ * Starts the server in the background and waits until it listens: a daemon that cannot start reports
+ * its own error here (exit 2) instead of lingering.
+ */
 async function startDaemon(dir: string, logFile: string, pidFile: string): Promise<ExitCode> {
   await ensurePrivateDir(dir);
   const args = process.argv.slice(1).filter((a) => a !== '--daemon');
   const log = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, args, {
     detached: true,
-    stdio: ['ignore', log, log],
+    stdio: ['ignore', log, log, 'ipc'],
     env: process.env,
   });
+  const outcome = await new Promise<{ ready?: boolean; error?: string; code?: string; exit?: number | null }>(
+    (resolvePromise) => {
+      const timer = setTimeout(() => resolvePromise({ error: 'did not report ready within 60 s' }), 60_000);
+      child.once('message', (m: { ready?: boolean; error?: string; code?: string }) => {
+        clearTimeout(timer);
+        resolvePromise(m);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolvePromise({ exit: code });
+      });
+    },
+  );
+  if (!outcome.ready) {
+    child.kill('SIGTERM');
+    throw new KeylessError(
+      'SERVER_START_FAILED',
+      `the background server did not start: ${outcome.error ?? `it exited with status ${outcome.exit ?? '?'}`}. Its log: ${logFile}`,
+    );
+  }
   child.unref();
+  child.disconnect?.();
   await writeFileAtomic(pidFile, `${child.pid}\n`);
   output.info(
     `keyless serve started in the background (pid ${child.pid}, log ${logFile}); stop it with keyless serve --stop`,
@@ -152,12 +275,40 @@ async function stopDaemon(pidFile: string): Promise<ExitCode> {
       'no background keyless server (no pid file). Nothing to stop.',
     );
   }
+  let alive = true;
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
+    alive = false;
     output.info(`the background server (pid ${pid}) was not running`);
   }
+  // wait for it to remove its endpoint container and sockets (bounded)
+  for (let i = 0; alive && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+  }
+  await removeEndpointOfDeadServer(dirname(pidFile));
   await rm(pidFile, { force: true });
   output.info(`stopped keyless serve (pid ${pid})`);
   return 0;
+}
+
+/** serve --stop after the server died without cleaning up: remove its endpoint container. */
+async function removeEndpointOfDeadServer(serverDir: string): Promise<void> {
+  let saved: { dockerHost?: string };
+  try {
+    saved = JSON.parse(await readFile(join(serverDir, 'endpoint.json'), 'utf8')) as { dockerHost?: string };
+  } catch {
+    return;
+  }
+  const env = loadEnv(saved.dockerHost ? { ...process.env, DOCKER_HOST: saved.dockerHost } : process.env);
+  const { dockerClientFromEnv } = await import('../../../docker/engine/index.js');
+  const { removeEndpoint } = await import('../../../docker/endpoint/container.js');
+  if (await removeEndpoint(dockerClientFromEnv(env)).catch(() => false))
+    output.info('removed the endpoint container');
+  await rm(join(serverDir, 'endpoint.json'), { force: true });
 }
