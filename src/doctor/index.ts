@@ -1,7 +1,13 @@
 // runChecks: host checks, optional container checks, optional EC2 checks (only with an instance id).
 import type { KeylessEnv } from '../config/env.js';
 import { dockerClientFromEnv } from '../docker/engine/index.js';
-import { checkContainers, checkEngine, checkNetwork, checkServer } from './checks/docker.js';
+import {
+  checkContainers,
+  checkEndpointMode,
+  checkEngine,
+  checkNetwork,
+  checkServer,
+} from './checks/docker.js';
 import { checkDockerAuths, checkPlaintextKeys, checkRegion, checkVaultPermissions } from './checks/files.js';
 import { checkContainer } from './checks/in-container.js';
 import { report, type CheckResult, type DoctorReport } from './types.js';
@@ -19,8 +25,8 @@ export async function runDoctor(env: KeylessEnv, options: DoctorOptions): Promis
   const checks: CheckResult[] = [];
   const engine = await checkEngine(docker);
   checks.push(engine);
-  if (engine.status === 'ok') checks.push(await checkNetwork(docker));
-  checks.push(await checkServer(env));
+  if (engine.status === 'ok') checks.push(await checkEndpointMode(docker, env), await checkNetwork(docker));
+  checks.push(await checkServer(env, engine.status === 'ok' ? docker : undefined));
   checks.push(await checkVaultPermissions(env));
   checks.push(await checkPlaintextKeys(env));
   checks.push(await checkDockerAuths(env));

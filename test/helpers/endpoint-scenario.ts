@@ -150,7 +150,7 @@ export class Scenario {
     ]);
   }
 
-  async compose(dir: string): Promise<RunResult> {
+  async compose(dir: string, project: string): Promise<RunResult> {
     const volumes = this.s.hostMounts.filter((_, i) => i % 2 === 1);
     const service = (profile: string): Record<string, unknown> => ({
       image: this.s.image,
@@ -170,7 +170,7 @@ export class Scenario {
     );
     await chown(file, this.s.uid, this.s.gid);
     return this.keyless(
-      ['compose', '-f', file, '--', '-p', `kl${Date.now()}`, 'up', '--abort-on-container-exit', '--no-color'],
+      ['compose', '-f', file, '--', '-p', project, 'up', '--abort-on-container-exit', '--no-color'],
       300_000,
     );
   }

@@ -58,7 +58,9 @@ export function endpointSuite(
     test('compose gives two services two roles', async (t) => {
       const c = need(t);
       if (!c) return;
-      const r = await c.scenario.compose(c.workDir);
+      const project = `kl${process.pid}x${Date.now()}`;
+      t.after(() => c.scenario.composeDown(c.workDir, project));
+      const r = await c.scenario.compose(c.workDir, project);
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /assumed-role\/runner\//);
       assert.match(r.stdout, /assumed-role\/other\//);

@@ -3,7 +3,8 @@
 //   (port 80) and the engine's bridges in keyless's own network namespace (a rootful local engine).
 // - container: an endpoint container holds 169.254.170.2 and relays to the server (no root; rootless
 //   engines; Docker Desktop and other VMs; remote engines).
-import { networkInterfaces } from 'node:os';
+import { createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
 import { usageError } from '../../errors.js';
 import type { DockerClient } from '../engine/index.js';
 import type { EngineInfo } from './image.js';
@@ -43,12 +44,28 @@ export function decideMode(f: ModeFacts): { mode: EndpointMode; reason: string }
 }
 
 interface NetworkInspect {
-  Id: string;
-  Options?: Record<string, string>;
   IPAM?: { Config?: { Gateway?: string }[] };
 }
 
-/** Whether a network's Linux bridge (docker0 or br-<id>) carries its gateway address here. */
+/** Whether an address can be bound here: it is one of this network namespace's own addresses. */
+export function bindable(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
+    sock.once('error', () => {
+      sock.close();
+      resolve(false);
+    });
+    sock.bind(0, address, () => {
+      sock.close();
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Whether a network's bridge is in this process's network namespace: its gateway address is one of
+ * ours (a bridge with no container attached is down, so os.networkInterfaces() would not list it).
+ */
 async function bridgeInThisNamespace(client: DockerClient, network: string): Promise<boolean | undefined> {
   let info: NetworkInspect;
   try {
@@ -56,11 +73,9 @@ async function bridgeInThisNamespace(client: DockerClient, network: string): Pro
   } catch {
     return undefined;
   }
-  const name = info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
-  const gateway = info.IPAM?.Config?.[0]?.Gateway;
-  const iface = networkInterfaces()[name];
-  if (!iface) return false;
-  return gateway === undefined || iface.some((a) => a.address === gateway);
+  const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+  if (!gateway) return undefined;
+  return bindable(gateway);
 }
 
 export async function modeFacts(client: DockerClient, info: EngineInfo, network: string): Promise<ModeFacts> {

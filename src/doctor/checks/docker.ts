@@ -5,6 +5,11 @@ import { keylessPaths } from '../../config/paths.js';
 import type { DockerClient } from '../../docker/engine/client.js';
 import { DEFAULT_NETWORK } from '../../docker/network.js';
 import { controlClient } from '../../server/control-socket.js';
+import type { ServerStatus } from '../../server/control-protocol.js';
+import { nonEmpty } from '../../config/env.js';
+import type { EngineInfo } from '../../docker/endpoint/image.js';
+import { inspectEndpoint } from '../../docker/endpoint/container.js';
+import { decideMode, modeFacts, parseEndpointMode } from '../../docker/endpoint/mode.js';
 import type { CheckResult } from '../types.js';
 
 const SECRET_ENV = /^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_ACCESS_KEY_ID)=./;
@@ -24,37 +29,95 @@ export async function checkEngine(client: DockerClient): Promise<CheckResult> {
   }
 }
 
-export async function checkNetwork(client: DockerClient): Promise<CheckResult> {
-  const base = { id: 'keyless-network', title: `the ${DEFAULT_NETWORK.name} network` };
+/** The endpoint mode auto would choose here, and why. */
+export async function checkEndpointMode(client: DockerClient, env: KeylessEnv): Promise<CheckResult> {
+  const base = { id: 'endpoint-mode', title: 'how containers reach the credential server' };
   try {
-    const n = await client.json<{ IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } }>(
-      'GET',
-      `/networks/${DEFAULT_NETWORK.name}`,
-    );
-    const ok = (n.IPAM?.Config ?? []).some(
-      (c) => c.Subnet === DEFAULT_NETWORK.subnet && c.Gateway === DEFAULT_NETWORK.gateway,
-    );
-    return ok
-      ? { ...base, status: 'ok', found: `${DEFAULT_NETWORK.subnet}, gateway ${DEFAULT_NETWORK.gateway}` }
-      : {
-          ...base,
-          status: 'fail',
-          found: 'exists with another subnet or gateway',
-          fix: `docker network rm ${DEFAULT_NETWORK.name} (keyless run recreates it)`,
-        };
-  } catch {
-    return { ...base, status: 'ok', found: 'not created yet (keyless run creates it)' };
+    const info = await client.json<EngineInfo>('GET', '/info');
+    const choice = parseEndpointMode(nonEmpty(env.vars.KEYLESS_ENDPOINT));
+    const d = decideMode(await modeFacts(client, info, DEFAULT_NETWORK.name));
+    const mode = choice === 'auto' ? d.mode : choice;
+    const found =
+      choice === 'auto'
+        ? `auto: ${d.mode} mode (${d.reason})`
+        : `${choice} mode (KEYLESS_ENDPOINT); auto would choose ${d.mode} (${d.reason})`;
+    if (choice === 'host' && d.mode === 'container')
+      return {
+        ...base,
+        status: 'fail',
+        found,
+        fix: 'unset KEYLESS_ENDPOINT (or set it to container): the host mode cannot work here',
+      };
+    return {
+      ...base,
+      status: 'ok',
+      found: `${found}${mode === 'container' ? '; an endpoint container at 169.254.170.2 relays' : ''}`,
+    };
+  } catch (err) {
+    return { ...base, status: 'skip', found: (err as Error).message };
   }
 }
 
-export async function checkServer(env: KeylessEnv): Promise<CheckResult> {
-  const base = { id: 'credential-server', title: 'keyless credential server' };
+export async function checkNetwork(client: DockerClient): Promise<CheckResult> {
+  const base = { id: 'keyless-network', title: `the ${DEFAULT_NETWORK.name} network` };
+  let n: { Internal?: boolean; IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } };
   try {
-    const s = await controlClient(keylessPaths(env.keylessHome).controlSocket).status();
-    return { ...base, status: 'ok', found: `pid ${s.pid} on ${s.listen.join(', ')}, ${s.clients} client(s)` };
+    n = await client.json('GET', `/networks/${DEFAULT_NETWORK.name}`);
   } catch {
+    return { ...base, status: 'ok', found: 'not created yet (keyless run creates it)' };
+  }
+  const c = (n.IPAM?.Config ?? []).find((x) => x.Subnet === DEFAULT_NETWORK.subnet);
+  if (!c)
+    return {
+      ...base,
+      status: 'fail',
+      found: `exists without the subnet ${DEFAULT_NETWORK.subnet}`,
+      fix: `docker network rm ${DEFAULT_NETWORK.name} (keyless run recreates it)`,
+    };
+  const mode =
+    c.Gateway === DEFAULT_NETWORK.gateway
+      ? 'host mode'
+      : 'container mode (endpoint container at 169.254.170.2)';
+  return {
+    ...base,
+    status: 'ok',
+    found: `${DEFAULT_NETWORK.subnet}, gateway ${c.Gateway ?? '?'}: made for the ${mode}${n.Internal ? ', internal' : ''}`,
+  };
+}
+
+export async function checkServer(env: KeylessEnv, client?: DockerClient): Promise<CheckResult> {
+  const base = { id: 'credential-server', title: 'keyless credential server' };
+  let s: ServerStatus;
+  try {
+    s = await controlClient(keylessPaths(env.keylessHome).controlSocket).status();
+  } catch {
+    const orphan = client ? await inspectEndpoint(client).catch(() => undefined) : undefined;
+    if (orphan?.State?.Running)
+      return {
+        ...base,
+        status: 'warn',
+        found: 'not running, but an endpoint container is: containers get 502 until a server is back',
+        fix: 'keyless run starts the server again (the endpoint reconnects by itself); keyless serve --stop removes the container',
+      };
     return { ...base, status: 'ok', found: 'not running (keyless run starts it)' };
   }
+  if (s.mode !== 'container' || !s.endpoint)
+    return {
+      ...base,
+      status: 'ok',
+      found: `pid ${s.pid}, host mode on ${s.listen.join(', ')}, ${s.clients} client(s)`,
+    };
+  const e = s.endpoint;
+  const found = `pid ${s.pid}, container mode: endpoint ${e.container ?? '(none)'} over ${e.channel ?? '(no channel yet)'}, ${s.clients} client(s)`;
+  if (e.connected) return { ...base, status: 'ok', found: `${found}, connected` };
+  return {
+    ...base,
+    status: 'fail',
+    found: `${found}, NOT connected${e.refused ? ` (${e.refused} refused channel connection(s): a stale secret?)` : ''}`,
+    fix: e.channel?.startsWith('tcp:')
+      ? "run keyless run again (it restarts the endpoint); check that the engine's containers reach this machine at the address in --host-address / KEYLESS_HOST_ADDRESS and no firewall drops the port; docker logs keyless-endpoint"
+      : 'run keyless run again (it restarts the endpoint); docker logs keyless-endpoint',
+  };
 }
 
 interface ContainerInfo {
