@@ -9,7 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startChannel, type RunningChannel } from './channel.js';
-import { startRelay } from '../endpoint/relay.js';
+import { preamble, startRelay } from '../endpoint/relay.js';
+import { connect } from 'node:net';
+
+function raw(socketPath: string, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ path: socketPath });
+    let out = '';
+    s.setEncoding('utf8').on('data', (d: string) => (out += d));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+    s.write(text);
+  });
+}
 
 function get(
   target: { socketPath: string } | { host: string; port: number },
@@ -55,20 +67,18 @@ test('relay → unix channel → handler: caller address, secret checks, 502 whi
   assert.deepEqual(JSON.parse(ok.body), { address: '127.0.0.1', url: '/v1/creds/abc' });
   assert.deepEqual(seen, ['127.0.0.1 tok']);
 
-  // straight to the channel: no secret, a wrong one, the right one but no caller address
+  // straight to the channel: plain HTTP (no preamble), a wrong secret, the right one with no caller
   assert.equal((await get({ socketPath }, '/v1/creds/abc', { 'x-keyless-source': '10.0.0.9' })).status, 401);
-  assert.equal(
-    (
-      await get({ socketPath }, '/v1/creds/abc', {
-        'x-keyless-source': '10.0.0.9',
-        'x-keyless-channel': 'S'.repeat(42) + 'T',
-      })
-    ).status,
-    401,
+  assert.match(await raw(socketPath, preamble('S'.repeat(42) + 'T', 'e1', '10.0.0.9')), /^HTTP\/1.1 401/);
+  assert.match(await raw(socketPath, preamble(secret, 'e1', 'not-an-address')), /^HTTP\/1.1 401/);
+  // the right preamble, then HTTP on the same connection
+  const through = await raw(
+    socketPath,
+    `${preamble(secret, 'e1', '10.0.0.9')}GET /v1/creds/q HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
   );
-  assert.equal((await get({ socketPath }, '/v1/creds/abc', { 'x-keyless-channel': secret })).status, 400);
-  assert.equal(channel.refused(), 2);
-  assert.equal(seen.length, 1, 'nothing refused reached the handler');
+  assert.match(through, /^HTTP\/1.1 200[\s\S]*"address":"10.0.0.9"/);
+  assert.equal(channel.refused(), 3);
+  assert.equal(seen.length, 2, 'nothing refused reached the handler');
   // the relay's pings mark it as seen
   await new Promise((r) => setTimeout(r, 250));
   assert.ok(channel.seen.size >= 1);
@@ -92,8 +102,7 @@ test('TCP channel listens only where told and refuses without the secret', async
   );
   t.after(() => channel.close());
   assert.equal(channel.tcp?.host, '127.0.0.1');
-  const r = await get({ host: '127.0.0.1', port: channel.tcp?.port as number }, '/v1/creds/a', {
-    'x-keyless-source': '1.2.3.4',
-  });
+  const r = await get({ host: '127.0.0.1', port: channel.tcp?.port as number }, '/v1/creds/a');
   assert.equal(r.status, 401);
+  assert.equal(channel.refused(), 1);
 });

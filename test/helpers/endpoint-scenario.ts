@@ -5,7 +5,7 @@
 // by itself within 10 s; a SIGKILLed server is started again by the next keyless run and the same
 // endpoint container reconnects; serve --stop removes the endpoint container.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import { readFile, writeFile, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunResult } from './cli.js';
@@ -189,33 +189,28 @@ export class Scenario {
     return r.stdout;
   }
 
-  /** a request on the channel (unix socket or host:port) with the given secret header, from the host */
-  async channelRequest(secret: string | undefined): Promise<number> {
+  /**
+   * A request straight to the channel (unix socket or host:port) from the host: plain HTTP with no
+   * preamble, a preamble with a wrong secret, or the right one. Returns the HTTP status line.
+   */
+  async channelRequest(how: 'none' | 'wrong' | 'right'): Promise<string> {
     const st = await this.status();
     const m = /channel (unix:(\S+)|tcp:(\S+):(\d+));/.exec(st);
     assert.ok(m, `no channel in serve --status:\n${st}`);
     const listening = /host side listens on (\S+)/.exec(st)?.[1] ?? '';
     const target = m[2]
-      ? { socketPath: m[2].replace(/^\/run\/keyless-host/, join(this.e.keylessHome, 'endpoint')) }
+      ? { path: m[2] }
       : { host: listening.split(':')[0] as string, port: Number(listening.split(':')[1]) };
+    const secret = await this.channelSecret();
+    const wrong = `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+    const pre = how === 'none' ? '' : `KEYLESS1 ${how === 'right' ? secret : wrong} test 169.254.170.9\n`;
     return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          ...target,
-          method: 'GET',
-          path: '/v1/creds/x',
-          headers: {
-            'x-keyless-source': '169.254.170.9',
-            ...(secret !== undefined ? { 'x-keyless-channel': secret } : {}),
-          },
-        },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end();
+      const sock = connect(target);
+      let out = '';
+      sock.setEncoding('utf8').on('data', (d: string) => (out += d));
+      sock.on('end', () => resolve(out.split('\r\n')[0] ?? ''));
+      sock.on('error', reject);
+      sock.write(`${pre}GET /v1/creds/not-a-client HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     });
   }
 
