@@ -1,0 +1,62 @@
+// keyless serve --daemon waits for the background server: one that cannot listen reports its own
+// error to the command that started it (exit 2) and does not linger; one that listens is stopped by
+// serve --stop. Real processes, loopback only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTestEnv } from '../helpers/env.js';
+import { runKeyless } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('a daemon that cannot listen exits, and serve --daemon reports its error (exit 2)', async (t) => {
+  const te = await makeTestEnv(t);
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  t.after(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const before = Date.now();
+  const r = await runKeyless(['serve', '--daemon', '--profile', 'dev', '--listen', `127.0.0.1:${port}`], {
+    env: te.vars,
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /did not start: 127\.0\.0\.1:\d+ is already in use/);
+  assert.ok(Date.now() - before < 30_000);
+  // no pid file, and no keyless serve process left for this KEYLESS_HOME
+  await assert.rejects(readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8'));
+  const { execFileSync } = await import('node:child_process');
+  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  assert.ok(!ps.split('\n').some((l) => l.includes('serve') && l.includes(`127.0.0.1:${port}`)), ps);
+});
+
+test('a daemon that listens is running when serve --daemon returns, and serve --stop ends it', async (t) => {
+  const te = await makeTestEnv(t);
+  const port = await freePort();
+  const r = await runKeyless(['serve', '--daemon', '--profile', 'dev', '--listen', `127.0.0.1:${port}`], {
+    env: te.vars,
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const pid = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+  t.after(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  assert.ok(alive(pid));
+  const st = await runKeyless(['serve', '--status'], { env: te.vars });
+  assert.equal(st.code, 0, st.stderr);
+  assert.match(st.stdout, new RegExp(`pid ${pid}, mode host, listening on 127\\.0\\.0\\.1:${port}`));
+  const stop = await runKeyless(['serve', '--stop'], { env: te.vars });
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.ok(!alive(pid), 'stopped');
+});
