@@ -1,7 +1,24 @@
 // Issue 20 on the rootful engine as root, with --endpoint container forced (KEYLESS_ENDPOINT): the
 // endpoint container relays over the unix socket. The other setups (a docker-group user, rootless
 // Docker, an engine in its own namespaces) run the same suite in endpoint-setups.test.ts.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  Scenario,
+  clientCommands,
+  type ScenarioEnv,
+  type ScenarioSetup,
+} from '../helpers/endpoint-scenario.js';
+import type { Moto } from '../helpers/moto.js';
+
+interface Made {
+  setup: ScenarioSetup;
+  env: ScenarioEnv;
+  moto: Moto;
+}
 import {
   requireDocker,
   lockDockerBridge,
@@ -17,9 +34,8 @@ import { KEYLESS_BIN } from '../helpers/cli.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
-endpointSuite(
-  'endpoint container, root on the rootful engine (--endpoint container, unix channel)',
-  async (t) => {
+async function makeRoot(t: { after: (fn: () => unknown) => void }): Promise<Made | undefined> {
+  {
     if (!(await requireDocker({ skip: () => undefined }))) return undefined;
     await lockDockerBridge(t);
     // moto on docker0's address: the host and the engine's containers both reach it
@@ -69,5 +85,51 @@ endpointSuite(
         secrets: [moto.identity.secretAccessKey, moto.identity.accessKeyId],
       },
     };
-  },
+  }
+}
+
+endpointSuite(
+  'endpoint container, root on the rootful engine (--endpoint container, unix channel)',
+  makeRoot,
 );
+
+describe('endpoint container: settings change and TCP on the rootful engine', { timeout: 600_000 }, () => {
+  test('a server restarted with other channel settings recreates the endpoint (TCP to docker0), which serves', async (t) => {
+    const cleanups: (() => Promise<void>)[] = [];
+    t.after(async () => {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    });
+    const made = await makeRoot({ after: (fn) => void cleanups.push(async () => void (await fn())) });
+    if (!made) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
+    const sc = new Scenario(made.setup, made.env);
+    await sc.prepareNetwork();
+    cleanups.push(() => sc.cleanup());
+    const boto3 = clientCommands(sc.s, sc.e.containerMotoUrl)[2]?.[1] as string[];
+    const first = await sc.runClient('app', boto3);
+    assert.equal(first.code, 0, first.stderr);
+    const unixId = await sc.endpointId();
+    assert.match(await sc.status(), /channel unix:/);
+    // the server dies; the next run asks for TCP at docker0's address (one of this machine's)
+    const pid = Number((await readFile(join(sc.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await sc.runClient('other', boto3, ['--channel', 'tcp', '--host-address', '172.17.0.1']);
+    const log = await readFile(join(sc.e.keylessHome, 'server', 'server.log'), 'utf8').catch(() => '');
+    assert.equal(r.code, 0, `${r.stderr}\nserver log:\n${log}`);
+    assert.match(r.stdout, /assumed-role\/other\//);
+    const st = await sc.status();
+    assert.match(st, /channel tcp:172\.17\.0\.1:\d+;/);
+    assert.match(st, /host side listens on 172\.17\.0\.1:\d+/);
+    assert.notEqual(await sc.endpointId(), unixId, 'recreated for the new channel');
+    const label = await sc.s.docker([
+      'inspect',
+      '--format',
+      '{{index .Config.Labels "keyless.endpoint.channel"}}',
+      'keyless-endpoint',
+    ]);
+    assert.match(label.stdout, /^tcp:172\.17\.0\.1:/);
+    assert.match(await sc.channelRequest('none'), /^HTTP\/1.1 401/);
+    assert.match(await sc.channelRequest('right'), /^HTTP\/1.1 404/);
+    await sc.assertInspectClean(['keyless-endpoint']);
+  });
+});

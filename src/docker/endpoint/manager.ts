@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { KeylessError } from '../../errors.js';
-import { hostAddresses } from '../../server/handler.js';
+import { bindable } from '../../util/local-address.js';
 import { startChannel, type AddressedHandler, type RunningChannel } from '../../server/channel.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../util/atomic-file.js';
 import type { DockerClient } from '../engine/index.js';
@@ -16,6 +16,7 @@ import {
   describeChannel,
   ensureEndpointContainer,
   endpointLogTail,
+  inspectEndpoint,
   ENDPOINT_LABEL,
   removeEndpoint,
   type EndpointChannel,
@@ -188,7 +189,15 @@ export class EndpointManager {
     if (!this.tcp) {
       // on the address when it is one of this machine's, else loopback (Docker Desktop forwards
       // host.docker.internal there); never on every interface
-      const local = isIP(addr) !== 0 && hostAddresses().has(addr) ? addr : '127.0.0.1';
+      // host.docker.internal on a Linux engine maps (host-gateway) to its default bridge's gateway:
+      // listen there when that address is this machine's
+      const gateway =
+        isIP(addr) === 0 && !isDockerDesktop(this.info ?? {}) ? await this.defaultBridgeGateway() : undefined;
+      const local = (await bindable(addr))
+        ? addr
+        : gateway && (await bindable(gateway))
+          ? gateway
+          : '127.0.0.1';
       const port = await savedPort(this.o.serverDir);
       const open = (p: number): Promise<RunningChannel> =>
         startChannel({ tcp: { host: local, port: p } }, this.secret as string, this.o.handler);
@@ -204,6 +213,18 @@ export class EndpointManager {
       );
     }
     return { kind: 'tcp', host: addr, port: this.tcp.tcp?.port as number };
+  }
+
+  private async defaultBridgeGateway(): Promise<string | undefined> {
+    try {
+      const n = await this.o.docker.json<{ IPAM?: { Config?: { Gateway?: string }[] } }>(
+        'GET',
+        '/networks/bridge',
+      );
+      return n.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+    } catch {
+      return undefined;
+    }
   }
 
   private async bringUp(channel: EndpointChannel, timeoutMs: number): Promise<EndpointStatus> {
@@ -260,16 +281,25 @@ export class EndpointManager {
       },
     });
     let timer: NodeJS.Timeout | undefined;
+    let buffer = '';
     res.setEncoding('utf8');
-    res.on('data', () => {
-      if (this.stopped || timer) return;
+    res.on('data', (chunk: string) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      // only our own container's death counts (another keyless on this engine may manage its own)
+      const ours = lines.some((l) => {
+        try {
+          return (JSON.parse(l) as { Actor?: { ID?: string } }).Actor?.ID === this.current?.id;
+        } catch {
+          return false;
+        }
+      });
+      if (!ours || this.stopped || timer) return;
       timer = setTimeout(() => {
         timer = undefined;
         if (this.stopped) return;
-        this.ensure().then(
-          (st) => this.o.log(`endpoint container back (${st.container ?? '?'})`),
-          (err: Error) => this.o.log(`cannot bring the endpoint container back: ${err.message}`),
-        );
+        void this.bringBack();
       }, 1_000);
     });
     res.on('error', (err) => this.o.log(`docker events: ${err.message}`));
@@ -277,6 +307,23 @@ export class EndpointManager {
       if (timer) clearTimeout(timer);
       res.destroy();
     };
+  }
+
+  /** After our container died or was removed: start or recreate it, unless another keyless took the name. */
+  private async bringBack(): Promise<void> {
+    try {
+      const now = await inspectEndpoint(this.o.docker);
+      if (now && now.Id !== this.current?.id) {
+        this.o.log(
+          `the endpoint container was replaced by another keyless (${now.Id.slice(0, 12)}); leaving it alone. keyless run takes it back.`,
+        );
+        return;
+      }
+      const st = await this.ensure();
+      this.o.log(`endpoint container back (${st.container ?? '?'})`);
+    } catch (err) {
+      this.o.log(`cannot bring the endpoint container back: ${(err as Error).message}`);
+    }
   }
 
   /** Stops watching and closes the channel; `remove` also removes the container (serve --stop). */

@@ -3,8 +3,7 @@
 //   (port 80) and the engine's bridges in keyless's own network namespace (a rootful local engine).
 // - container: an endpoint container holds 169.254.170.2 and relays to the server (no root; rootless
 //   engines; Docker Desktop and other VMs; remote engines).
-import { createSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { bindable } from '../../util/local-address.js';
 import { usageError } from '../../errors.js';
 import type { DockerClient } from '../engine/index.js';
 import type { EngineInfo } from './image.js';
@@ -45,21 +44,6 @@ export function decideMode(f: ModeFacts): { mode: EndpointMode; reason: string }
 
 interface NetworkInspect {
   IPAM?: { Config?: { Gateway?: string }[] };
-}
-
-/** Whether an address can be bound here: it is one of this network namespace's own addresses. */
-export function bindable(address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
-    sock.once('error', () => {
-      sock.close();
-      resolve(false);
-    });
-    sock.bind(0, address, () => {
-      sock.close();
-      resolve(true);
-    });
-  });
 }
 
 /**
