@@ -22,6 +22,10 @@ have cc || need+=(gcc libc6-dev) # the scanner's native kernel (scripts/build-na
 have htpasswd || need+=(apache2-utils)
 have ip || need+=(iproute2)
 have docker-credential-ecr-login || need+=(amazon-ecr-credential-helper)
+have rootlesskit || need+=(rootlesskit)  # rootless Docker for the end-to-end setups (test/helpers/setups.ts)
+have slirp4netns || need+=(slirp4netns)
+have newuidmap || need+=(uidmap)
+have wrk || need+=(wrk) # npm run bench: HTTP load for the server benches
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing packages: ${need[*]}; run as root or install them (apt-get install ${need[*]})"

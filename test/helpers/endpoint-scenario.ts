@@ -169,10 +169,7 @@ export class Scenario {
       JSON.stringify({ version: '2.4', services: { a: service('app'), b: service('other') } }, null, 1),
     );
     await chown(file, this.s.uid, this.s.gid);
-    return this.keyless(
-      ['compose', '-f', file, '--', '-p', project, 'up', '--abort-on-container-exit', '--no-color'],
-      300_000,
-    );
+    return this.keyless(['compose', '-f', file, '--', '-p', project, 'up', '--no-color'], 300_000);
   }
 
   async composeDown(dir: string, project: string): Promise<void> {
@@ -197,10 +194,11 @@ export class Scenario {
     const st = await this.status();
     const m = /channel (unix:(\S+)|tcp:(\S+):(\d+));/.exec(st);
     assert.ok(m, `no channel in serve --status:\n${st}`);
-    const listening = /host side listens on (\S+)/.exec(st)?.[1] ?? '';
+    const listening = (/host side listens on (.*)$/m.exec(st)?.[1] ?? '').split(', ');
+    const tcp = listening.find((l) => /^[\d.]+:\d+$/.test(l)) ?? '';
     const target = m[2]
       ? { path: m[2] }
-      : { host: listening.split(':')[0] as string, port: Number(listening.split(':')[1]) };
+      : { host: tcp.split(':')[0] as string, port: Number(tcp.split(':')[1]) };
     const secret = await this.channelSecret();
     const wrong = `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
     const pre = how === 'none' ? '' : `KEYLESS1 ${how === 'right' ? secret : wrong} test 169.254.170.9\n`;

@@ -78,13 +78,28 @@ export async function channelSecret(serverDir: string): Promise<string> {
   return s;
 }
 
-async function savedPort(serverDir: string): Promise<number> {
+interface SavedChannel {
+  /** the TCP channel's port, kept so that a restarted server is reached by the same container */
+  port?: number;
+  /** auto mode: the unix socket did not work with this engine (do not try it again) */
+  unixFailed?: boolean;
+}
+
+async function savedChannel(serverDir: string): Promise<SavedChannel> {
   try {
-    const v = JSON.parse(await readFile(join(serverDir, 'channel.json'), 'utf8')) as { port?: number };
-    return Number.isInteger(v.port) ? (v.port as number) : 0;
+    const v = JSON.parse(await readFile(join(serverDir, 'channel.json'), 'utf8')) as SavedChannel;
+    return {
+      ...(Number.isInteger(v.port) ? { port: v.port as number } : {}),
+      ...(v.unixFailed === true ? { unixFailed: true } : {}),
+    };
   } catch {
-    return 0;
+    return {};
   }
+}
+
+async function saveChannel(serverDir: string, change: SavedChannel): Promise<void> {
+  const v = { ...(await savedChannel(serverDir)), ...change };
+  await writeFileAtomic(join(serverDir, 'channel.json'), JSON.stringify(v), { mode: 0o600 });
 }
 
 export class EndpointManager {
@@ -137,9 +152,14 @@ export class EndpointManager {
       ...(this.o.baseImage ? { baseImage: this.o.baseImage } : {}),
       log: this.o.log,
     });
+    // auto: the unix socket first, unless it already failed with this engine (then trying it again
+    // would replace a working TCP endpoint container every time)
     const tryUnix =
       this.o.channel === 'unix' ||
-      (this.o.channel === 'auto' && docker.endpoint.socketPath !== undefined && !isDockerDesktop(this.info));
+      (this.o.channel === 'auto' &&
+        docker.endpoint.socketPath !== undefined &&
+        !isDockerDesktop(this.info) &&
+        !(await savedChannel(this.o.serverDir)).unixFailed);
     if (tryUnix) {
       try {
         const st = await this.bringUp(await this.unixChannel(), this.o.channel === 'unix' ? 10_000 : 5_000);
@@ -155,6 +175,9 @@ export class EndpointManager {
           `the engine cannot see ${this.o.endpointDir} (another host, VM or mount namespace); using TCP`,
         );
       }
+      await saveChannel(this.o.serverDir, { unixFailed: true });
+      await this.unix?.close();
+      this.unix = undefined;
     }
     return this.checked(await this.bringUp(await this.tcpChannel(), this.o.readyTimeoutMs ?? 10_000));
   }
@@ -198,7 +221,7 @@ export class EndpointManager {
         : gateway && (await bindable(gateway))
           ? gateway
           : '127.0.0.1';
-      const port = await savedPort(this.o.serverDir);
+      const port = (await savedChannel(this.o.serverDir)).port ?? 0;
       const open = (p: number): Promise<RunningChannel> =>
         startChannel({ tcp: { host: local, port: p } }, this.secret as string, this.o.handler);
       this.tcp = await open(port).catch((err: unknown) => {
@@ -206,11 +229,7 @@ export class EndpointManager {
         this.o.log(`channel port ${port} is taken; choosing another (the endpoint container is recreated)`);
         return open(0);
       });
-      await writeFileAtomic(
-        join(this.o.serverDir, 'channel.json'),
-        JSON.stringify({ port: this.tcp.tcp?.port }),
-        { mode: 0o600 },
-      );
+      await saveChannel(this.o.serverDir, { ...(this.tcp.tcp ? { port: this.tcp.tcp.port } : {}) });
     }
     return { kind: 'tcp', host: addr, port: this.tcp.tcp?.port as number };
   }
@@ -312,7 +331,10 @@ export class EndpointManager {
   /** After our container died or was removed: start or recreate it, unless another keyless took the name. */
   private async bringBack(): Promise<void> {
     try {
+      // an ensure in flight may be replacing the container itself
+      if (this.busy) await this.busy.catch(() => undefined);
       const now = await inspectEndpoint(this.o.docker);
+      if (now?.Id === this.current?.id && now?.State?.Running) return;
       if (now && now.Id !== this.current?.id) {
         this.o.log(
           `the endpoint container was replaced by another keyless (${now.Id.slice(0, 12)}); leaving it alone. keyless run takes it back.`,
