@@ -101,6 +101,29 @@ export function createHandler(
     else f.count++;
   };
 
+  /**
+   * A failed authorization: counted per address; past the limit the answer is 429 instead. Only
+   * failures are limited: a valid credential request is always served, whatever else came from the
+   * same address (on a host every client is 127.0.0.1).
+   */
+  const refuse = (
+    res: ServerResponse,
+    address: string,
+    status: number,
+    code: string,
+    message: string,
+  ): void => {
+    if (limited(address))
+      return error(
+        res,
+        429,
+        'TooManyRequests',
+        'too many failed authorizations from this address; wait a minute',
+      );
+    fail(address);
+    error(res, status, code, message);
+  };
+
   const ecsBody = (c: Credentials, key: RoleKey): string => {
     let b = bodies.get(c);
     if (b === undefined) {
@@ -160,19 +183,11 @@ export function createHandler(
       res.setHeader('Allow', 'GET');
       return error(res, 405, 'MethodNotAllowed', 'use GET');
     }
-    if (limited(address))
-      return error(
-        res,
-        429,
-        'TooManyRequests',
-        'too many failed authorizations from this address; wait a minute',
-      );
     if (url === ECS_FULL_PATH || url.startsWith(`${ECS_FULL_PATH}?`)) {
       const auth = req.headers.authorization;
       if (!options.fullUri || typeof auth !== 'string' || !tokenMatches(auth)) {
-        fail(address);
         audit({ source: address, endpoint: 'ecs', outcome: 'unauthorized' });
-        return error(res, 401, 'Unauthorized', 'the Authorization header is missing or wrong');
+        return refuse(res, address, 401, 'Unauthorized', 'the Authorization header is missing or wrong');
       }
       return serveLease(
         res,
@@ -196,14 +211,13 @@ export function createHandler(
 
   const unknownClient = (res: ServerResponse, id: string, address: string): void => {
     const clientTag = id ? hashId(id).slice(0, 12) : undefined;
-    fail(address);
     audit({
       source: address,
       endpoint: 'ecs',
       outcome: 'unknown-client',
       ...(clientTag ? { client: clientTag } : {}),
     });
-    error(res, 404, 'NotFound', 'no credentials are issued at this path');
+    refuse(res, address, 404, 'NotFound', 'no credentials are issued at this path');
   };
 
   const relative = (
@@ -215,7 +229,6 @@ export function createHandler(
   ): void => {
     const clientTag = hashId(id).slice(0, 12);
     if (client.boundAddress !== undefined && client.boundAddress !== address) {
-      fail(address);
       audit({
         source: address,
         endpoint: 'ecs',
@@ -223,7 +236,7 @@ export function createHandler(
         client: clientTag as string,
         ...(client.containerId ? { container: client.containerId } : {}),
       });
-      return error(res, 403, 'AccessDenied', 'these credentials are bound to another address');
+      return refuse(res, address, 403, 'AccessDenied', 'these credentials are bound to another address');
     }
     return serveLease(
       res,

@@ -250,13 +250,19 @@ describe('ECS endpoint', () => {
     assert.equal((await reply(http(port, 'GET', `/v1/creds/${a.id}`))).status, 404);
   });
 
-  test('failed authorizations are rate-limited per address', async (t) => {
-    const { port } = await setup(t);
+  test('failed authorizations are rate-limited per address; a valid credential is never refused (issue 21.4)', async (t) => {
+    const { port, table, roleArn } = await setup(t);
     for (let i = 0; i < 5; i++) await http(port, 'GET', '/v1/credentials', { Authorization: 'wrong' });
+    // further failures from that address: 429
+    assert.equal((await reply(http(port, 'GET', '/v1/credentials', { Authorization: 'wrong' }))).status, 429);
+    assert.equal((await reply(http(port, 'GET', '/v1/creds/not-an-id'))).status, 429);
+    // the valid token and a valid relative URI from the same address are still served
     assert.equal(
       (await reply(http(port, 'GET', '/v1/credentials', { Authorization: 'secret-token-value' }))).status,
-      429,
+      200,
     );
+    const a = table.register({ roleArn }, { boundAddress: '127.0.0.1' });
+    assert.equal((await reply(http(port, 'GET', `/v1/creds/${a.id}`))).status, 200);
   });
 
   test('1,000 concurrent credential requests across 10 roles at a cold server make 10 STS calls at moto', async (t) => {
