@@ -60,3 +60,42 @@ test('a daemon that listens is running when serve --daemon returns, and serve --
   assert.equal(stop.code, 0, stop.stderr);
   assert.ok(!alive(pid), 'stopped');
 });
+
+test('one server per KEYLESS_HOME: a second exits 2 naming the first, which keeps its control socket (issue 21.6)', async (t) => {
+  const te = await makeTestEnv(t);
+  const first = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${await freePort()}`], {
+    env: te.vars,
+    timeoutMs: 60_000,
+  });
+  assert.equal(first.code, 0, first.stderr);
+  const pid = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+  t.after(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  const second = await runKeyless(['serve', '--listen', `127.0.0.1:${await freePort()}`], {
+    env: te.vars,
+    timeoutMs: 60_000,
+  });
+  assert.equal(second.code, 2);
+  assert.match(second.stderr, new RegExp(`already runs for .* \\(pid ${pid}`));
+  const st = await runKeyless(['serve', '--status'], { env: te.vars });
+  assert.equal(st.code, 0, st.stderr);
+  assert.match(st.stdout, new RegExp(`^pid ${pid},`));
+  // a stale socket (the server was SIGKILLed) is replaced by the next server
+  process.kill(pid, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 200));
+  const third = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${await freePort()}`], {
+    env: te.vars,
+    timeoutMs: 60_000,
+  });
+  assert.equal(third.code, 0, third.stderr);
+  const pid3 = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+  t.after(() => {
+    if (alive(pid3)) process.kill(pid3, 'SIGKILL');
+  });
+  assert.notEqual(pid3, pid);
+  assert.match(
+    (await runKeyless(['serve', '--status'], { env: te.vars })).stdout,
+    new RegExp(`^pid ${pid3},`),
+  );
+});

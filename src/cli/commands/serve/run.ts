@@ -87,6 +87,16 @@ async function serveForeground(
   const env = loadEnv();
   const paths = keylessPaths(env.keylessHome);
   const hopLimit = Number(flags.hopLimit);
+  // one server per KEYLESS_HOME: a second one would take over the control socket (a stale socket,
+  // with no live server behind it, is replaced)
+  const running = await controlClient(paths.controlSocket)
+    .status()
+    .catch(() => undefined);
+  if (running)
+    throw new KeylessError(
+      'SERVER_ALREADY_RUNNING',
+      `a keyless server already runs for ${env.keylessHome} (pid ${running.pid}, ${running.mode ?? 'host'} mode${running.listen.length ? ` on ${running.listen.join(', ')}` : ''}). Stop it with keyless serve --stop, or use another KEYLESS_HOME.`,
+    );
 
   const defaultKey: RoleKey = {
     ...(flags.profile ? { profile: flags.profile } : {}),
