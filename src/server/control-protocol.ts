@@ -48,6 +48,8 @@ export interface ServerStatus {
   clients: number;
   /** 'host' (listens on the network's gateway) or 'container' (an endpoint container relays) */
   mode?: 'host' | 'container';
+  /** whether the IMDS endpoint is served */
+  imds?: boolean;
   network?: string;
   endpoint?: EndpointStatusWire;
 }

@@ -24,7 +24,7 @@ interface Served {
   printed: string;
 }
 
-async function serve(t: TestContext): Promise<Served> {
+async function serve(t: TestContext, imds = true): Promise<Served> {
   const { moto, te } = await motoWithStoredProfile(t, {
     moto: { roles: ['served'] },
     awsConfig: '[profile app]\nrole_arn = ROLE:served\nsource_profile = dev\n',
@@ -33,7 +33,17 @@ async function serve(t: TestContext): Promise<Served> {
   const tokenFile = join(te.home, 'token');
   const child = spawn(
     process.execPath,
-    [KEYLESS_BIN, 'serve', '--profile', 'app', '--listen', `127.0.0.1:${port}`, '--token-file', tokenFile],
+    [
+      KEYLESS_BIN,
+      'serve',
+      '--profile',
+      'app',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--token-file',
+      tokenFile,
+      ...(imds ? ['--imds'] : []),
+    ],
     {
       env: te.vars,
     },
@@ -48,7 +58,7 @@ async function serve(t: TestContext): Promise<Served> {
   await waitForPort('127.0.0.1', port).catch((e: Error) => {
     throw new Error(`${e.message}\n${errors}`);
   });
-  for (let i = 0; i < 50 && !printed.includes('TOKEN_FILE'); i++)
+  for (let i = 0; i < 50 && !printed.includes(imds ? 'METADATA' : 'AUTHORIZATION_TOKEN='); i++)
     await new Promise((r) => setTimeout(r, 100));
   const client = { ...te.vars };
   delete client.AWS_CONFIG_FILE;
@@ -76,33 +86,45 @@ const clients: [string, (s: Served) => [string, string[]]][] = [
 ];
 
 describe('real clients through keyless serve (moto, signature checks on)', () => {
-  test('prints exactly the ECS full-URI variables and writes the token file 0600', async (t) => {
+  test('prints the full URI, both token variants and the IMDS endpoint; the token file is 0600', async (t) => {
     const s = await serve(t);
+    const token = (await readFile(s.tokenFile, 'utf8')).trim();
     assert.equal(
       s.printed.trim(),
-      `AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:${s.port}/v1/credentials\nAWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${s.tokenFile}`,
+      [
+        `AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:${s.port}/v1/credentials`,
+        `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${s.tokenFile}`,
+        `AWS_CONTAINER_AUTHORIZATION_TOKEN=${token}`,
+        `AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:${s.port}/`,
+      ].join('\n'),
     );
     assert.equal((await stat(s.tokenFile)).mode & 0o777, 0o600);
   });
 
+  test('without --imds there is no IMDS endpoint (issue 21.3)', async (t) => {
+    const s = await serve(t, false);
+    assert.doesNotMatch(s.printed, /METADATA/);
+    const r = await fetch(`http://127.0.0.1:${s.port}/latest/api/token`, {
+      method: 'PUT',
+      headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' },
+    });
+    assert.equal(r.status, 404);
+  });
+
   for (const [name, cmd] of clients) {
-    test(`${name} through the full URI + token file, then through IMDSv2`, async (t) => {
+    test(`${name} with exactly the printed ECS lines, then through IMDSv2`, async (t) => {
       const s = await serve(t);
       const [bin, args] = cmd(s);
       const cwd = fileURLToPath(new URL('../../..', import.meta.url));
-      // awscli v2 2.9.19 (Debian 12) predates AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: it gets the token itself.
-      const auth: Record<string, string> =
-        name === 'awscli v2'
-          ? { AWS_CONTAINER_AUTHORIZATION_TOKEN: (await readFile(s.tokenFile, 'utf8')).trim() }
-          : { AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: s.tokenFile };
-      const ecs = await runProcess(bin, args, {
-        cwd,
-        env: {
-          ...s.env,
-          AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${s.port}/v1/credentials`,
-          ...auth,
-        },
-      });
+      // the printed lines as they are, for every client (both token variants)
+      const printedEnv = Object.fromEntries(
+        s.printed
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('AWS_CONTAINER_'))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+      const ecs = await runProcess(bin, args, { cwd, env: { ...s.env, ...printedEnv } });
       assert.equal(ecs.code, 0, ecs.stderr);
       assert.match(ecs.stdout.trim(), /^arn:aws:sts::123456789012:assumed-role\/served\//);
       const imdsEnv: Record<string, string> = {
@@ -118,8 +140,9 @@ describe('real clients through keyless serve (moto, signature checks on)', () =>
 
   test('a taken address is a readable error', async (t) => {
     const s = await serve(t);
+    // another KEYLESS_HOME (one server per home is its own rule)
     const r = await runKeyless(['serve', '--profile', 'app', '--listen', `127.0.0.1:${s.port}`], {
-      env: s.env,
+      env: { ...s.env, KEYLESS_HOME: join(s.env.HOME ?? '', 'other-home') },
       timeoutMs: 20_000,
     });
     assert.equal(r.code, 2);

@@ -38,7 +38,7 @@ export function registerServeCommands(program: Command): void {
     )
     .option(
       '--imds',
-      'print the IMDSv2 variables (AWS_EC2_METADATA_SERVICE_ENDPOINT) instead of the ECS ones',
+      'also serve the IMDSv2-compatible endpoint (off by default) and print AWS_EC2_METADATA_SERVICE_ENDPOINT; it has no bearer token, so any process that reaches the address (every local user) can read the role, as on EC2',
     )
     .option(
       '--allow-imdsv1',

@@ -25,6 +25,8 @@ import type { ExitCode } from '../../action.js';
 import type { RunFlags } from '../docker.js';
 
 export interface EndpointFlags {
+  /** containers also use the IMDS endpoint (keyless run --imds) */
+  imds?: boolean;
   endpoint?: string;
   channel?: string;
   hostAddress?: string;
@@ -95,6 +97,11 @@ export async function ensureServerDaemon(env: KeylessEnv, want: DaemonWanted): P
       ? s.listen.includes(hostListen)
       : s.mode === 'container' && s.network === want.network);
   let status = await ctl.status().catch(() => undefined);
+  if (status && serves(status) && want.flags.imds && !status.imds)
+    throw new KeylessError(
+      'SERVER_MODE_MISMATCH',
+      `the keyless server (pid ${status.pid}) serves no IMDS endpoint, which --imds needs. Stop it (keyless serve --stop); the next keyless run --imds starts one that does.`,
+    );
   if (status && !serves(status) && (status.mode === 'container' || want.mode === 'container'))
     throw new KeylessError(
       'SERVER_MODE_MISMATCH',
@@ -106,7 +113,17 @@ export async function ensureServerDaemon(env: KeylessEnv, want: DaemonWanted): P
     const bin = process.argv[1] as string;
     const args =
       want.mode === 'host'
-        ? ['serve', '--daemon', '--listen', hostListen, '--docker', want.network, '--hop-limit', '2']
+        ? [
+            'serve',
+            '--daemon',
+            '--listen',
+            hostListen,
+            '--docker',
+            want.network,
+            '--hop-limit',
+            '2',
+            ...(want.flags.imds ? ['--imds'] : []),
+          ]
         : [
             'serve',
             '--daemon',
@@ -122,6 +139,7 @@ export async function ensureServerDaemon(env: KeylessEnv, want: DaemonWanted): P
             want.channel,
             '--hop-limit',
             '2',
+            ...(want.flags.imds ? ['--imds'] : []),
             ...(want.flags.hostAddress ? ['--host-address', want.flags.hostAddress] : []),
             ...(want.flags.endpointBaseImage ? ['--endpoint-base-image', want.flags.endpointBaseImage] : []),
           ];

@@ -144,13 +144,18 @@ async function serveForeground(
     table,
     ...(resolveClient ? { resolveClient } : {}),
     fullUri: { token, key: defaultKey },
-    imds: {
-      key: defaultKey,
-      roleName,
-      region: flags.region ?? env.awsRegion ?? 'us-east-1',
-      allowV1: flags.allowImdsv1 ?? false,
-      hopLimit,
-    },
+    // IMDS only when asked for: it has no bearer token, so anything that reaches it gets the role
+    ...(flags.imds
+      ? {
+          imds: {
+            key: defaultKey,
+            roleName,
+            region: flags.region ?? env.awsRegion ?? 'us-east-1',
+            allowV1: flags.allowImdsv1 ?? false,
+            hopLimit,
+          },
+        }
+      : {}),
     audit: fileAuditLog(paths.auditLog),
   };
   const server = await startServer(listen, handlerOptions);
@@ -188,6 +193,7 @@ async function serveForeground(
       pid: process.pid,
       listen: server.addresses.map((a) => `${a.host}:${a.port}`),
       mode: endpointMode,
+      imds: flags.imds === true,
       ...(flags.docker ? { network: flags.docker } : {}),
       ...(endpoint ? { endpoint: endpoint.status() } : {}),
     }),
@@ -198,18 +204,23 @@ async function serveForeground(
   const base = first
     ? `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`
     : '';
-  if (!first) {
-    // container mode with no TCP address: nothing to print for host processes
-  } else if (flags.imds) {
-    output.data(`AWS_EC2_METADATA_SERVICE_ENDPOINT=${base}/`);
-  } else {
-    // Only one of the two ECS variants: SDKs disagree on which wins when both are set.
+  if (first) {
+    // Both token variants carry the same token, so which one a client prefers does not matter; many
+    // clients read only the plain variable (issue 21.11, README "Which clients read which").
     output.data(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${base}${ECS_FULL_PATH}`);
-    output.data(
-      flags.tokenFile
-        ? `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${resolve(flags.tokenFile)}`
-        : `AWS_CONTAINER_AUTHORIZATION_TOKEN=${token}`,
+    if (flags.tokenFile) output.data(`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${resolve(flags.tokenFile)}`);
+    output.data(`AWS_CONTAINER_AUTHORIZATION_TOKEN=${token}`);
+    output.info(
+      'keyless serve: set both token lines. AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is read only by botocore >= 1.32 ' +
+        '(boto3, awscli v1), awscli v2 of that era and the JS SDK v3 (fromHttp); botocore 1.29, older awscli v2, ' +
+        'aws-sdk-go v1 and v2 (rclone), minio-go before 7.0.69 (restic) and Ruby read only AWS_CONTAINER_AUTHORIZATION_TOKEN.',
     );
+    if (flags.imds) {
+      output.data(`AWS_EC2_METADATA_SERVICE_ENDPOINT=${base}/`);
+      output.warn(
+        `the IMDS endpoint on ${server.addresses.map((a) => `${a.host}:${a.port}`).join(', ')} has no bearer token: any process that reaches it (every local user, as on EC2) can read the role's credentials.`,
+      );
+    }
   }
   output.info(
     `keyless serve: ${endpointMode === 'container' ? `container mode on network ${flags.docker ?? ''}` : ''}` +
