@@ -17,7 +17,19 @@ export interface AwsClientConfig {
   endpoint?: string;
   credentials?: Credentials | (() => Promise<Credentials>);
   maxAttempts?: number;
+  /** NodeHttpHandler options (the SDK builds the handler): a hung endpoint never hangs keyless */
+  requestHandler: {
+    connectionTimeout: number;
+    requestTimeout: number;
+    throwOnRequestTimeout: boolean;
+  };
 }
+
+/**
+ * Every AWS call: connect within 3 s, answer within 10 s (in @smithy/node-http-handler 4.x
+ * requestTimeout only logs a warning unless throwOnRequestTimeout is set), at most 3 attempts.
+ */
+export const AWS_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
 
 export const DEFAULT_REGION = 'us-east-1';
 
@@ -36,7 +48,7 @@ export function awsClientConfig(env: KeylessEnv, options: ClientConfigOptions): 
       `endpoint URL "${endpoint}" for ${options.service} is not an http(s) URL. Fix AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_${options.service}.`,
     );
   }
-  const config: AwsClientConfig = { region };
+  const config: AwsClientConfig = { region, maxAttempts: 3, requestHandler: { ...AWS_TIMEOUTS } };
   if (endpoint !== undefined) config.endpoint = endpoint;
   if (options.credentials !== undefined) config.credentials = options.credentials;
   return config;

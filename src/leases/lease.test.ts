@@ -33,28 +33,87 @@ describe('Lease', () => {
     assert.ok(all.every((c) => c === all[0]));
   });
 
-  test('refreshes before fewer than 30 minutes are left', async () => {
+  const tick = () => new Promise((r) => setTimeout(r, 20));
+
+  test('refreshes ahead, in the background, so that no answer has fewer than 30 minutes left', async () => {
     const clock = fixedClock(0);
     const s = counting(clock);
     const lease = new Lease({ source: s.source, clock });
     await lease.get();
-    clock.advance(29 * 60_000);
-    assert.equal((await lease.get()).accessKeyId, 'ASIA1', 'still 31 minutes left');
+    clock.advance(24 * 60_000);
+    assert.equal((await lease.get()).accessKeyId, 'ASIA1', '36 minutes left: no refresh yet');
+    assert.equal(s.calls(), 1);
     clock.advance(2 * 60_000);
+    const meanwhile = await lease.get();
+    assert.equal(meanwhile.accessKeyId, 'ASIA1', 'served at once while the refresh runs');
+    assert.ok((meanwhile.expiration?.getTime() ?? 0) - clock.now() >= 30 * 60_000);
+    assert.equal(s.calls(), 2, 'the refresh started');
+    await tick();
     const c = await lease.get();
     assert.equal(c.accessKeyId, 'ASIA2');
-    assert.ok((c.expiration?.getTime() ?? 0) - clock.now() >= 30 * 60_000);
+    assert.equal(lease.cachedFresh()?.accessKeyId, 'ASIA2');
   });
 
-  test('short sessions refresh at half their life', async () => {
+  test('short sessions: never served with less than half their life left', async () => {
     const clock = fixedClock(0);
     const s = counting(clock, 40_000);
     const lease = new Lease({ source: s.source, clock });
     await lease.get();
-    clock.advance(19_000);
+    clock.advance(15_000);
     assert.equal((await lease.get()).accessKeyId, 'ASIA1');
+    assert.equal(s.calls(), 1);
     clock.advance(2_000);
-    assert.equal((await lease.get()).accessKeyId, 'ASIA2');
+    assert.equal((await lease.get()).accessKeyId, 'ASIA1', '23 s left: served, refresh started');
+    await tick();
+    const c = await lease.get();
+    assert.equal(c.accessKeyId, 'ASIA2');
+    assert.ok((c.expiration?.getTime() ?? 0) - clock.now() >= 20_000);
+  });
+
+  test('a session handed back by a source cache keeps its issue time (issue 21.10)', async () => {
+    const clock = fixedClock(400_000);
+    // issued at 0 for 900 s, handed to the lease at 400 s (500 s left)
+    const cached: Credentials = {
+      accessKeyId: 'ASIAC',
+      secretAccessKey: 's',
+      sessionToken: 't',
+      issuedAt: new Date(0),
+      expiration: new Date(900_000),
+    };
+    const lease = new Lease({ source: async () => cached, clock });
+    await lease.get();
+    assert.equal(lease.cachedFresh(), cached, '500 s left of 900: fresh');
+    clock.advance(60_000);
+    // 440 s left: below half of the 900-s lifetime; the old lease counted the life from 400 s (500 s)
+    assert.equal(lease.cachedFresh(), undefined);
+  });
+
+  test('a hung source never blocks a request while the held credentials are valid; then a bounded error (issue 21.1)', async () => {
+    const clock = fixedClock(0);
+    let hang = false;
+    let calls = 0;
+    const source = async (): Promise<Credentials> => {
+      calls++;
+      if (hang) await new Promise(() => undefined);
+      return {
+        accessKeyId: `ASIA${calls}`,
+        secretAccessKey: 's',
+        sessionToken: 't',
+        expiration: new Date(clock.now() + HOUR),
+      };
+    };
+    const lease = new Lease({ source, clock, waitMs: 100 });
+    await lease.get();
+    hang = true;
+    clock.advance(40 * 60_000);
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) assert.equal((await lease.get()).accessKeyId, 'ASIA1');
+    assert.ok(Date.now() - t0 < 50, 'answered without waiting on the hung source');
+    assert.equal(calls, 2, 'one refresh in flight');
+    clock.advance(21 * 60_000); // expired
+    const t1 = Date.now();
+    await assert.rejects(lease.get(), /did not answer within/);
+    assert.ok(Date.now() - t1 < 1_000);
   });
 
   test('serves the cached credentials while STS is unreachable until they expire, then fails naming the cause', async () => {

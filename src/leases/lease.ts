@@ -17,6 +17,8 @@ export interface LeaseOptions {
   retryBaseMs?: number;
   log?: (line: string) => void;
   label?: string;
+  /** with nothing valid left, how long a request waits on the source (default 20 s) */
+  waitMs?: number;
 }
 
 export class LeaseUnavailableError extends KeylessError {
@@ -32,20 +34,28 @@ export class LeaseUnavailableError extends KeylessError {
   }
 }
 
+/** How long a request without any valid credentials waits on the source before the 5xx answer. */
+export const DEFAULT_WAIT_MS = 20_000;
+
 export class Lease {
   private current: Credentials | undefined;
-  private fetchedAt = 0;
+  /** when the held credentials were issued (STS's issue time, else when first seen) */
+  private issuedAt = 0;
   private inflight: Promise<Credentials> | undefined;
   private failures = 0;
   private retryAt = 0;
   private readonly clock: Clock;
   private readonly minRemainingMs: number;
+  private readonly waitMs: number;
   /** STS calls made through this lease (for diagnostics) */
   refreshes = 0;
+  /** the last refresh error, for status */
+  lastError: string | undefined;
 
   constructor(private readonly options: LeaseOptions) {
     this.clock = options.clock ?? systemClock;
     this.minRemainingMs = options.minRemainingMs ?? DEFAULT_MIN_REMAINING_MS;
+    this.waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   }
 
   /** The credentials held now, if any (not refreshed). */
@@ -57,24 +67,79 @@ export class Lease {
     return c.expiration ? c.expiration.getTime() - this.clock.now() : Number.POSITIVE_INFINITY;
   }
 
-  private fresh(c: Credentials): boolean {
-    const lifetime = c.expiration ? c.expiration.getTime() - this.fetchedAt : Number.POSITIVE_INFINITY;
-    return this.remaining(c) > Math.min(this.minRemainingMs, lifetime / 2);
+  private lifetime(c: Credentials): number {
+    return c.expiration ? c.expiration.getTime() - this.issuedAt : Number.POSITIVE_INFINITY;
   }
 
-  /** The held credentials when they need no refresh: the synchronous hot path. */
+  /** What every answer keeps: min(minRemaining, half the session's lifetime). */
+  private need(c: Credentials): number {
+    return Math.min(this.minRemainingMs, this.lifetime(c) / 2);
+  }
+
+  private fresh(c: Credentials): boolean {
+    return this.remaining(c) > this.need(c);
+  }
+
+  /** Refresh in the background once this close to `need` (a tenth of the lifetime, at most 5 min). */
+  private dueSoon(c: Credentials): boolean {
+    return this.remaining(c) <= this.need(c) + Math.min(5 * 60_000, this.lifetime(c) / 10);
+  }
+
+  private kick(): void {
+    if (this.inflight || this.clock.now() < this.retryAt) return;
+    this.inflight = this.refresh();
+    this.inflight.catch(() => undefined);
+  }
+
+  /**
+   * The held credentials when they need no refresh: the synchronous hot path. Starts a background
+   * refresh ahead of time, so that while STS answers no client gets less than `need`.
+   */
   cachedFresh(): Credentials | undefined {
     const cur = this.current;
-    return cur && this.fresh(cur) ? cur : undefined;
+    if (!cur || !this.fresh(cur)) return undefined;
+    if (this.dueSoon(cur)) this.kick();
+    return cur;
   }
 
+  /**
+   * Never blocks while the held credentials are still valid: they are served and the refresh runs in
+   * the background. With nothing valid left, waits on the source at most `waitMs`, then fails.
+   */
   get(): Promise<Credentials> {
     const cur = this.current;
-    if (cur && this.fresh(cur)) return Promise.resolve(cur);
-    // after a failure, keep serving what is valid until the backoff has passed
-    if (cur && this.remaining(cur) > 0 && this.clock.now() < this.retryAt) return Promise.resolve(cur);
+    if (cur && this.remaining(cur) > 0) {
+      if (this.dueSoon(cur)) this.kick();
+      return Promise.resolve(cur);
+    }
+    if (!this.inflight && this.clock.now() < this.retryAt && this.lastError)
+      return Promise.reject(
+        new LeaseUnavailableError(this.options.label ?? 'credentials', new Error(this.lastError)),
+      );
     this.inflight ??= this.refresh();
-    return this.inflight;
+    const inflight = this.inflight;
+    return new Promise<Credentials>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new LeaseUnavailableError(
+              this.options.label ?? 'credentials',
+              new Error(`the source (STS) did not answer within ${Math.round(this.waitMs / 1000)} s`),
+            ),
+          ),
+        this.waitMs,
+      );
+      inflight.then(
+        (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   private async refresh(): Promise<Credentials> {
@@ -83,13 +148,16 @@ export class Lease {
       this.refreshes++;
       const started = this.clock.now();
       const c = await this.options.source();
+      // the same session handed back (a source's cache) keeps its issue time
+      if (c.accessKeyId !== this.current?.accessKeyId) this.issuedAt = c.issuedAt?.getTime() ?? started;
       this.current = c;
-      this.fetchedAt = started;
       this.failures = 0;
       this.retryAt = 0;
+      this.lastError = undefined;
       return c;
     } catch (err) {
       this.failures++;
+      this.lastError = (err as Error).message;
       const delay = Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (this.failures - 1), 5 * 60_000);
       this.retryAt = this.clock.now() + delay;
       const cur = this.current;

@@ -36,6 +36,8 @@ export interface SourceOptions {
   mfaToken?: string;
   /** a cached session is reused only while it has at least this long left (default 15 min) */
   minValidityMs?: number;
+  /** fraction of a session's lifetime that must be left for reuse (run-plan.ts reuseMargin) */
+  reuseFraction?: number;
 }
 
 /** A source that may hold leases to release when done (HashiCorp Vault). */
@@ -57,7 +59,7 @@ export async function createCredentialSource(
 ): Promise<DisposableSource> {
   const { readProfileFiles } = await import('./read-profile-files.js');
   const { planProfile } = await import('./plan.js');
-  const { runPlan, DEFAULT_MIN_VALIDITY_MS } = await import('./run-plan.js');
+  const { runPlan, DEFAULT_MIN_VALIDITY_MS, DEFAULT_REUSE_FRACTION } = await import('./run-plan.js');
   const { stsCalls } = await import('./sts.js');
   const env = context.env;
   const profile = request.profile ?? env.awsProfile ?? 'default';
@@ -87,6 +89,7 @@ export async function createCredentialSource(
         ...(context.clock ? { clock: context.clock } : {}),
         ...(context.log ? { log: context.log } : {}),
         ...(context.minValidityMs !== undefined ? { minValidityMs: context.minValidityMs } : {}),
+        ...(context.reuseFraction !== undefined ? { reuseFraction: context.reuseFraction } : {}),
         onDispose: (d) => disposers.push(d),
       },
       {
@@ -104,8 +107,15 @@ export async function createCredentialSource(
   const source = async (): Promise<Credentials> => {
     if (last?.creds.expiration) {
       const left = last.creds.expiration.getTime() - clock.now();
-      const lifetime = last.creds.expiration.getTime() - last.fetchedAt;
-      if (left >= Math.min(context.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS, lifetime / 3)) return last.creds;
+      const lifetime = last.creds.expiration.getTime() - (last.creds.issuedAt?.getTime() ?? last.fetchedAt);
+      if (
+        left >=
+        Math.min(
+          context.minValidityMs ?? DEFAULT_MIN_VALIDITY_MS,
+          lifetime * (context.reuseFraction ?? DEFAULT_REUSE_FRACTION),
+        )
+      )
+        return last.creds;
     }
     inflight ??= run()
       .then((creds) => {

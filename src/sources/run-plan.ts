@@ -24,6 +24,8 @@ export interface RunDeps {
   log?: (line: string) => void;
   /** a cached session is reused only while it has at least this long left (default 15 min) */
   minValidityMs?: number;
+  /** see reuseMargin */
+  reuseFraction?: number;
   /** called with a disposer for leases that must be released (Vault) */
   onDispose?: (dispose: () => Promise<void>) => void;
 }
@@ -38,13 +40,22 @@ function cacheKey(parts: unknown[]): string {
 export const DEFAULT_MIN_VALIDITY_MS = 15 * 60_000;
 
 /**
- * How long a session must still be valid to be reused: the configured margin, but at most a third of
- * the session's lifetime. Without the cap a 900-second session (the STS minimum) would never be
- * reused and MFA would be asked on every call.
+ * How long a session must still be valid to be reused: the configured margin, but at most a fraction
+ * of the session's lifetime (a third by default). Without the cap a 900-second session (the STS
+ * minimum) would never be reused and MFA would be asked on every call. The credential server asks for
+ * SERVER_REUSE_FRACTION: above the half of the lifetime it promises its clients (leases/lease.ts), so
+ * a session taken from a cache is never one its lease would have to refresh at once.
  */
-export function reuseMargin(minValidityMs: number | undefined, durationSeconds: number | undefined): number {
+export const DEFAULT_REUSE_FRACTION = 1 / 3;
+export const SERVER_REUSE_FRACTION = 0.6;
+
+export function reuseMargin(
+  minValidityMs: number | undefined,
+  durationSeconds: number | undefined,
+  fraction = DEFAULT_REUSE_FRACTION,
+): number {
   const margin = minValidityMs ?? DEFAULT_MIN_VALIDITY_MS;
-  return durationSeconds ? Math.min(margin, (durationSeconds * 1000) / 3) : margin;
+  return durationSeconds ? Math.min(margin, durationSeconds * 1000 * fraction) : margin;
 }
 
 function isCode(err: unknown, code: string): boolean {
@@ -138,7 +149,7 @@ async function cached(
   durationSeconds: number | undefined,
 ): Promise<Credentials> {
   const clock = deps.clock ?? systemClock;
-  const minValidity = reuseMargin(deps.minValidityMs, durationSeconds);
+  const minValidity = reuseMargin(deps.minValidityMs, durationSeconds, deps.reuseFraction);
   let store: SecretStore | undefined;
   try {
     store = await deps.store();

@@ -48,6 +48,7 @@ function sessionFrom(
     secretAccessKey: c.SecretAccessKey,
     sessionToken: c.SessionToken,
     ...(c.Expiration ? { expiration: new Date(c.Expiration) } : {}),
+    issuedAt: new Date(),
   };
 }
 

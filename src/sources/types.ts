@@ -7,6 +7,8 @@ export interface Credentials {
   readonly sessionToken?: string;
   /** when these stop working; undefined for long-term keys */
   readonly expiration?: Date;
+  /** when STS issued them (sessions), for their lifetime; undefined when unknown */
+  readonly issuedAt?: Date;
   /** ARN of the identity these belong to, when known (assumed-role ARN, user ARN) */
   readonly arn?: string;
   /** the role ARN that was assumed, when known */

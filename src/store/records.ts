@@ -24,6 +24,7 @@ export interface SessionPayload {
   secretAccessKey: string;
   sessionToken?: string;
   expiration?: string;
+  issuedAt?: string;
   arn?: string;
   roleArn?: string;
 }
@@ -94,6 +95,7 @@ export function sessionPayload(cacheKey: string, c: Credentials): SessionPayload
   const p: SessionPayload = { cacheKey, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
   if (c.sessionToken !== undefined) p.sessionToken = c.sessionToken;
   if (c.expiration !== undefined) p.expiration = c.expiration.toISOString();
+  if (c.issuedAt !== undefined) p.issuedAt = c.issuedAt.toISOString();
   if (c.arn !== undefined) p.arn = c.arn;
   if (c.roleArn !== undefined) p.roleArn = c.roleArn;
   return p;
@@ -105,11 +107,13 @@ export function parseSessionPayload(raw: unknown, cacheKey: string): Credentials
   if (!isStr(p.accessKeyId) || !isStr(p.secretAccessKey)) return undefined;
   const expiration = p.expiration === undefined ? undefined : new Date(p.expiration);
   if (expiration !== undefined && Number.isNaN(expiration.getTime())) return undefined;
+  const issuedAt = isStr(p.issuedAt) ? new Date(p.issuedAt) : undefined;
   return {
     accessKeyId: p.accessKeyId,
     secretAccessKey: p.secretAccessKey,
     ...(isStr(p.sessionToken) ? { sessionToken: p.sessionToken } : {}),
     ...(expiration !== undefined ? { expiration } : {}),
+    ...(issuedAt !== undefined && !Number.isNaN(issuedAt.getTime()) ? { issuedAt } : {}),
     ...(isStr(p.arn) ? { arn: p.arn } : {}),
     ...(isStr(p.roleArn) ? { roleArn: p.roleArn } : {}),
   };

@@ -16,6 +16,7 @@ import type { ChannelChoice, EndpointManager } from '../../../docker/endpoint/ma
 import { startControlSocket, controlClient } from '../../../server/control-socket.js';
 import { ECS_FULL_PATH } from '../../../server/handler.js';
 import { createCredentialSource, type DisposableSource } from '../../../sources/index.js';
+import { SERVER_REUSE_FRACTION } from '../../../sources/run-plan.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../../util/atomic-file.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
@@ -115,6 +116,7 @@ async function serveForeground(
           {
             env,
             minValidityMs: MIN_VALIDITY_MS,
+            reuseFraction: SERVER_REUSE_FRACTION,
             ...(env.debug ? { log: (l: string) => output.info(`debug: ${l}`) } : {}),
           },
         ).then((s) => {
