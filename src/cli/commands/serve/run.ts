@@ -239,6 +239,7 @@ async function serveForeground(
   stopWatching?.();
   await endpoint?.close({ remove: true });
   await server.close();
+  await handlerOptions.audit?.flush?.();
   control.close();
   await rm(paths.controlSocket, { force: true });
   // clean shutdown: revoke HashiCorp Vault leases
