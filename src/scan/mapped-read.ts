@@ -10,10 +10,18 @@ import { open } from 'node:fs/promises';
 import { readAhead } from '../util/read-ahead.js';
 import { fileMapper } from './kernel.js';
 
-const PIECE_BYTES = 4 * 1024 * 1024;
-const DROP_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PIECE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_DROP_BYTES = 16 * 1024 * 1024;
 
-export async function* mappedRead(path: string): AsyncGenerator<Buffer> {
+export interface MappedReadOptions {
+  /** for tests: piece and drop sizes (defaults 4 MiB and 16 MiB) */
+  pieceBytes?: number;
+  dropBytes?: number;
+}
+
+export async function* mappedRead(path: string, options: MappedReadOptions = {}): AsyncGenerator<Buffer> {
+  const PIECE_BYTES = options.pieceBytes ?? DEFAULT_PIECE_BYTES;
+  const DROP_BYTES = options.dropBytes ?? DEFAULT_DROP_BYTES;
   const mapper = fileMapper();
   const fh = mapper ? await open(path, 'r') : undefined;
   let map: Buffer | undefined;
@@ -36,9 +44,11 @@ export async function* mappedRead(path: string): AsyncGenerator<Buffer> {
   }
   let dropped = 0;
   for (let p = 0; p < map.length; p += PIECE_BYTES) {
-    yield map.subarray(p, Math.min(map.length, p + PIECE_BYTES));
-    // the consumer is done with everything before p + PIECE_BYTES
-    while (p + PIECE_BYTES - dropped >= DROP_BYTES) {
+    const end = Math.min(map.length, p + PIECE_BYTES);
+    yield map.subarray(p, end);
+    // the consumer is done with everything before `end` (never past the file: issue 21.9, a file
+    // whose last piece is short once stepped over its end here)
+    while (end - dropped >= DROP_BYTES) {
       mapper.dropPages(map, dropped, dropped + DROP_BYTES);
       dropped += DROP_BYTES;
     }
