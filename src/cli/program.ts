@@ -20,6 +20,15 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
+  // commands that keep state under KEYLESS_HOME refuse an unsafe one first (doctor reports it instead)
+  program.hook('preAction', async (_program, action) => {
+    let top = action;
+    while (top.parent && top.parent !== program) top = top.parent;
+    if (['doctor', 'scan', 'policy', 'ec2'].includes(top.name())) return;
+    const { loadEnv } = await import('../config/env.js');
+    const { checkHomeDir } = await import('../util/atomic-file.js');
+    await checkHomeDir(loadEnv().keylessHome);
+  });
   registerVaultCommands(program);
   registerCredentialCommands(program);
   registerServeCommands(program);

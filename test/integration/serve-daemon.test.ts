@@ -4,7 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestEnv } from '../helpers/env.js';
 import { runKeyless } from '../helpers/cli.js';
@@ -98,4 +110,76 @@ test('one server per KEYLESS_HOME: a second exits 2 naming the first, which keep
     (await runKeyless(['serve', '--status'], { env: te.vars })).stdout,
     new RegExp(`^pid ${pid3},`),
   );
+});
+
+test('serve --daemon hands the token lines to the command that started it, never to server.log (issue 21.5)', async (t) => {
+  const te = await makeTestEnv(t);
+  const port = await freePort();
+  const r = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${port}`], {
+    env: te.vars,
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const pid = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+  t.after(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  const token = /^AWS_CONTAINER_AUTHORIZATION_TOKEN=(\S+)$/m.exec(r.stdout)?.[1] ?? '';
+  assert.ok(token.length >= 40, r.stdout);
+  const res = await fetch(`http://127.0.0.1:${port}/v1/credentials`, { headers: { Authorization: 'wrong' } });
+  assert.equal(res.status, 401);
+  const log = await readFile(join(te.keylessHome, 'server', 'server.log'), 'utf8');
+  assert.ok(!log.includes(token), 'the token is not in server.log');
+  assert.equal((await stat(join(te.keylessHome, 'server', 'server.log'))).mode & 0o777, 0o600);
+});
+
+test('KEYLESS_HOME: symlinked folders and logs, other owners and loose modes are refused, naming the fix (issue 21.5)', async (t) => {
+  // a symlinked server/ folder: not followed, its target not re-moded
+  {
+    const te = await makeTestEnv(t);
+    const target = await mkdtemp(join(tmpdir(), 'keyless-elsewhere-'));
+    t.after(() => rm(target, { recursive: true, force: true }));
+    await chmod(target, 0o755);
+    await mkdir(te.keylessHome, { mode: 0o700 });
+    await symlink(target, join(te.keylessHome, 'server'));
+    const r = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${await freePort()}`], {
+      env: te.vars,
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /server is a symbolic link/);
+    assert.equal((await stat(target)).mode & 0o777, 0o755);
+    assert.deepEqual(await readdir(target), []);
+  }
+  // a symlinked server.log: not written through
+  {
+    const te = await makeTestEnv(t);
+    await mkdir(join(te.keylessHome, 'server'), { recursive: true, mode: 0o700 });
+    const target = join(te.home, 'log-target');
+    await writeFile(target, '');
+    await chmod(target, 0o644);
+    await symlink(target, join(te.keylessHome, 'server', 'server.log'));
+    const r = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${await freePort()}`], {
+      env: te.vars,
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(await readFile(target, 'utf8'), '');
+  }
+  // a world-writable home, and one owned by another user
+  {
+    const te = await makeTestEnv(t);
+    await mkdir(te.keylessHome, { mode: 0o700 });
+    await chmod(te.keylessHome, 0o777);
+    const r = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${await freePort()}`], {
+      env: te.vars,
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /writable by everyone .*chmod 700/);
+    await chmod(te.keylessHome, 0o700);
+    if (process.getuid?.() === 0) {
+      await chown(te.keylessHome, 65534, 65534);
+      const r2 = await runKeyless(['list'], { env: te.vars });
+      assert.equal(r2.code, 2);
+      assert.match(r2.stderr, /belongs to uid 65534, not to you/);
+    }
+  }
 });

@@ -1,7 +1,7 @@
 // keyless add / list / remove as a user runs them: real processes, a private KEYLESS_HOME.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runKeyless, runProcess, KEYLESS_BIN } from '../helpers/cli.js';
 import { makeTestEnv } from '../helpers/env.js';
@@ -186,7 +186,9 @@ describe('keyless add / list / remove', () => {
     const vaultDir = join(env.keylessHome, 'vault');
     if (process.getuid?.() === 0) {
       // root reads any folder: run keyless as "nobody" against a vault it does not own.
-      for (const d of [env.home, env.keylessHome]) await chmod(d, 0o755);
+      // (KEYLESS_HOME must be nobody's own: a home of another user is refused first, UNSAFE_PATH)
+      await chmod(env.home, 0o755);
+      await chown(env.keylessHome, 65534, 65534);
       await chmod(vaultDir, 0o700);
       const r = await runProcess(
         'setpriv',

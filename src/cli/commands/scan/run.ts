@@ -139,7 +139,8 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
     await writeFileAtomic(
       flags.writeBaseline,
       JSON.stringify({ version: 1, fingerprints: findings.map((f) => f.fingerprint) }, null, 2),
-      { mode: 0o644 },
+      // a user's path: its folder is theirs (never created or re-moded as a private one)
+      { mode: 0o644, createDir: false },
     );
   const version = keylessVersion();
   const text =
@@ -148,7 +149,7 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
       : flags.format === 'sarif'
         ? renderSarif(findings, { version })
         : renderText(findings);
-  if (flags.output) await writeFileAtomic(flags.output, `${text}\n`, { mode: 0o644 });
+  if (flags.output) await writeFileAtomic(flags.output, `${text}\n`, { mode: 0o644, createDir: false });
   else output.data(text);
   if (flags.failOn === 'never') return 0;
   const threshold = severityRank(flags.failOn as Severity);

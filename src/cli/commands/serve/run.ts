@@ -1,7 +1,7 @@
 // Body of `keyless serve`: foreground server, --daemon, --stop, --status.
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { constants, fchmodSync, fstatSync, openSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { loadEnv, nonEmpty } from '../../../config/env.js';
@@ -201,35 +201,40 @@ async function serveForeground(
     }),
     endpoint ? { ensureEndpoint: () => (endpoint as EndpointManager).ensure() } : {},
   );
-  if (flags.tokenFile) await writeFileAtomic(resolve(flags.tokenFile), token, { mode: 0o600 });
+  if (flags.tokenFile)
+    await writeFileAtomic(resolve(flags.tokenFile), token, { mode: 0o600, createDir: false });
   const first = server.addresses[0];
   const base = first
     ? `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`
     : '';
+  // what the user sets in clients; a daemon hands these to the command that started it (never to its log)
+  const lines: string[] = [];
   if (first) {
     // Both token variants carry the same token, so which one a client prefers does not matter; many
     // clients read only the plain variable (issue 21.11, README "Which clients read which").
-    output.data(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${base}${ECS_FULL_PATH}`);
-    if (flags.tokenFile) output.data(`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${resolve(flags.tokenFile)}`);
-    output.data(`AWS_CONTAINER_AUTHORIZATION_TOKEN=${token}`);
+    lines.push(`AWS_CONTAINER_CREDENTIALS_FULL_URI=${base}${ECS_FULL_PATH}`);
+    if (flags.tokenFile) lines.push(`AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${resolve(flags.tokenFile)}`);
+    lines.push(`AWS_CONTAINER_AUTHORIZATION_TOKEN=${token}`);
     output.info(
       'keyless serve: set both token lines. AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is read only by botocore >= 1.32 ' +
         '(boto3, awscli v1), awscli v2 of that era and the JS SDK v3 (fromHttp); botocore 1.29, older awscli v2, ' +
         'aws-sdk-go v1 and v2 (rclone), minio-go before 7.0.69 (restic) and Ruby read only AWS_CONTAINER_AUTHORIZATION_TOKEN.',
     );
     if (flags.imds) {
-      output.data(`AWS_EC2_METADATA_SERVICE_ENDPOINT=${base}/`);
+      lines.push(`AWS_EC2_METADATA_SERVICE_ENDPOINT=${base}/`);
       output.warn(
         `the IMDS endpoint on ${server.addresses.map((a) => `${a.host}:${a.port}`).join(', ')} has no bearer token: any process that reaches it (every local user, as on EC2) can read the role's credentials.`,
       );
     }
   }
+  const daemonChild = Boolean(process.send && process.connected);
+  if (!daemonChild) for (const l of lines) output.data(l);
   output.info(
     `keyless serve: ${endpointMode === 'container' ? `container mode on network ${flags.docker ?? ''}` : ''}` +
       `${server.addresses.length ? ` listening on ${server.addresses.map((a) => `${a.host}:${a.port}`).join(', ')}` : ''} (Ctrl-C to stop)`,
   );
-  if (process.send && process.connected) {
-    process.send({ ready: true });
+  if (daemonChild && process.send) {
+    process.send({ ready: true, lines });
     process.disconnect();
   }
   await new Promise<void>((done) => {
@@ -254,25 +259,37 @@ async function serveForeground(
 async function startDaemon(dir: string, logFile: string, pidFile: string): Promise<ExitCode> {
   await ensurePrivateDir(dir);
   const args = process.argv.slice(1).filter((a) => a !== '--daemon');
-  const log = openSync(logFile, 'a', 0o600);
+  // never through a symbolic link, and only a regular file of ours
+  const log = openSync(
+    logFile,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  );
+  if (!fstatSync(log).isFile())
+    throw new KeylessError('UNSAFE_PATH', `${logFile} is not a regular file. Move it away.`);
+  fchmodSync(log, 0o600);
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', log, log, 'ipc'],
     env: process.env,
   });
-  const outcome = await new Promise<{ ready?: boolean; error?: string; code?: string; exit?: number | null }>(
-    (resolvePromise) => {
-      const timer = setTimeout(() => resolvePromise({ error: 'did not report ready within 60 s' }), 60_000);
-      child.once('message', (m: { ready?: boolean; error?: string; code?: string }) => {
-        clearTimeout(timer);
-        resolvePromise(m);
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        resolvePromise({ exit: code });
-      });
-    },
-  );
+  const outcome = await new Promise<{
+    ready?: boolean;
+    lines?: string[];
+    error?: string;
+    code?: string;
+    exit?: number | null;
+  }>((resolvePromise) => {
+    const timer = setTimeout(() => resolvePromise({ error: 'did not report ready within 60 s' }), 60_000);
+    child.once('message', (m: { ready?: boolean; lines?: string[]; error?: string; code?: string }) => {
+      clearTimeout(timer);
+      resolvePromise(m);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ exit: code });
+    });
+  });
   if (!outcome.ready) {
     child.kill('SIGTERM');
     throw new KeylessError(
@@ -283,6 +300,7 @@ async function startDaemon(dir: string, logFile: string, pidFile: string): Promi
   child.unref();
   child.disconnect?.();
   await writeFileAtomic(pidFile, `${child.pid}\n`);
+  for (const l of outcome.lines ?? []) output.data(l);
   output.info(
     `keyless serve started in the background (pid ${child.pid}, log ${logFile}); stop it with keyless serve --stop`,
   );
