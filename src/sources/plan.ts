@@ -8,9 +8,16 @@
 import { KeylessError } from '../errors.js';
 import { SourceErrorCode } from './errors.js';
 import type { ProfileFiles, ProfileSettings } from './profile-file.js';
+import { clip } from './profile-file.js';
 
 export type BaseStep =
-  | { kind: 'long-term'; profile: string; plaintext?: { accessKeyId: string; secretAccessKey: string } }
+  | {
+      kind: 'long-term';
+      profile: string;
+      plaintext?: { accessKeyId: string; secretAccessKey: string };
+      /** the profile has role_arn and names itself as source_profile */
+      selfSourced?: boolean;
+    }
   | {
       kind: 'static-session';
       profile: string;
@@ -64,7 +71,7 @@ export function parseDuration(
     throw invalid(
       profile,
       key,
-      `expected a whole number of seconds from ${MIN_DURATION} to ${MAX_DURATION}, got "${value}"`,
+      `expected a whole number of seconds from ${MIN_DURATION} to ${MAX_DURATION}, got "${clip(value)}"`,
     );
   }
   return n;
@@ -107,7 +114,11 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
     const roleArn = s.role_arn;
     if (roleArn) {
       if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(roleArn))
-        throw invalid(current, 'role_arn', `"${roleArn}" is not an IAM role ARN`);
+        throw invalid(
+          current,
+          'role_arn',
+          `"${clip(roleArn)}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
+        );
       const step: RoleStep = { kind: 'assume-role', profile: current, roleArn };
       if (s.external_id) step.externalId = s.external_id;
       if (s.role_session_name) step.roleSessionName = s.role_session_name;
@@ -139,6 +150,12 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
         'needs source_profile (the profile whose credentials assume the role)',
       );
     }
+    if (s.source_profile && !s.vault_path)
+      throw invalid(
+        current,
+        'source_profile',
+        `"${clip(s.source_profile)}" is set but role_arn is missing: source_profile only names the profile whose keys assume role_arn. Add role_arn, or remove source_profile.`,
+      );
     if (!config && !creds && visited.length === 1) {
       reasons.push(`${current}: not in ~/.aws/config or credentials: long-term keys from the keyless vault`);
       return finish({ kind: 'long-term', profile: current }, s);
@@ -214,5 +231,5 @@ function base(
     return { kind: 'long-term', profile: name, plaintext: { accessKeyId: id, secretAccessKey: secret } };
   }
   reasons.push(`${name}: long-term keys from the keyless vault`);
-  return { kind: 'long-term', profile: name };
+  return { kind: 'long-term', profile: name, ...(selfSourced ? { selfSourced: true } : {}) };
 }

@@ -19,6 +19,61 @@ interface Section {
   settings: Record<string, string>;
 }
 
+/** A line the AWS CLI would refuse too (configparser): 1-based line number and what is wrong. */
+export interface IniProblem {
+  line: number;
+  problem: string;
+}
+
+/** Cuts an echoed value to a readable length. */
+export function clip(value: string, max = 80): string {
+  const printable = value.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > max ? `${printable.slice(0, max)}… (${value.length} characters)` : printable;
+}
+
+export function findIniProblems(text: string): IniProblem[] {
+  const problems: IniProblem[] = [];
+  let inSection = false;
+  let continued = false;
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length && problems.length < 5; i++) {
+    const rawLine = lines[i] as string;
+    if (/^\s*[#;]/.test(rawLine) || rawLine.trim() === '') continue;
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x08\x0e-\x1f\ufffd]/.test(rawLine)) {
+      problems.push({
+        line: i + 1,
+        problem: 'binary or non-UTF-8 bytes: is this really an AWS config file?',
+      });
+      continue;
+    }
+    if (/^\s*\[/.test(rawLine)) {
+      if (!/^\s*\[([^\]]+)\]\s*(?:[#;].*)?$/.test(rawLine))
+        problems.push({
+          line: i + 1,
+          problem: `a section header without its closing "]": ${clip(rawLine.trim())}`,
+        });
+      inSection = true;
+      continued = false;
+      continue;
+    }
+    if (/^\s/.test(rawLine) && continued) continue;
+    if (!inSection) {
+      problems.push({ line: i + 1, problem: `a setting before any [section]: ${clip(rawLine.trim())}` });
+      continue;
+    }
+    if (rawLine.indexOf('=') < 0) {
+      problems.push({
+        line: i + 1,
+        problem: `a line without "=" (write key = value): ${clip(rawLine.trim())}`,
+      });
+      continue;
+    }
+    continued = true;
+  }
+  return problems;
+}
+
 function parseIni(text: string): Section[] {
   const sections: Section[] = [];
   let current: Section | undefined;

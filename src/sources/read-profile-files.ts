@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { KeylessEnv } from '../config/env.js';
 import { KeylessError } from '../errors.js';
-import { parseProfileFiles, type ProfileFiles } from './profile-file.js';
+import { findIniProblems, parseProfileFiles, type ProfileFiles } from './profile-file.js';
 
 async function readOptional(path: string): Promise<string> {
   try {
@@ -23,5 +23,18 @@ export async function readProfileFiles(env: KeylessEnv): Promise<ProfileFiles> {
     readOptional(env.awsConfigFile),
     readOptional(env.awsSharedCredentialsFile),
   ]);
+  for (const [path, text] of [
+    [env.awsConfigFile, config],
+    [env.awsSharedCredentialsFile, credentials],
+  ] as const) {
+    const problems = findIniProblems(text);
+    if (problems.length > 0)
+      throw new KeylessError(
+        'CONFIG_INVALID',
+        `${path} cannot be read as an AWS config file:\n` +
+          problems.map((p) => `  line ${p.line}: ${p.problem}`).join('\n') +
+          '\nFix these lines (the AWS CLI refuses them too).',
+      );
+  }
   return parseProfileFiles(config, credentials);
 }

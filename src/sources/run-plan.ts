@@ -80,6 +80,11 @@ async function longTermKeys(
     return { accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey };
   }
   if (step.plaintext) return { ...step.plaintext };
+  if (step.selfSourced)
+    throw new KeylessError(
+      SourceErrorCode.PROFILE_NOT_FOUND,
+      `profile ${step.profile} names itself as source_profile in ${deps.env.awsConfigFile}, so it assumes its role with long-term keys of its own, and it has none: neither in the keyless vault (keyless add ${step.profile}) nor as aws_access_key_id / aws_secret_access_key in ${deps.env.awsSharedCredentialsFile}. Add them, or point source_profile at the profile that holds the keys.`,
+    );
   throw new KeylessError(
     SourceErrorCode.PROFILE_NOT_FOUND,
     `profile ${step.profile} has no credentials: it is not in ${deps.env.awsConfigFile} with a role or source, and the keyless vault has no keys for it. Add them with \`keyless add ${step.profile}\`, or check the profile name.`,

@@ -63,8 +63,22 @@ export function validateKey(accessKeyId: string, secretAccessKey: string): LongT
   return { accessKeyId, secretAccessKey };
 }
 
+/** Two lines of a key id and a secret are under 100 bytes; anything past 4 KiB is not a key. */
+export const MAX_STDIN_BYTES = 4096;
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let n = 0;
+  for await (const c of process.stdin) {
+    n += (c as Buffer).length;
+    if (n > MAX_STDIN_BYTES) {
+      process.stdin.destroy();
+      throw new KeylessError(
+        VaultErrorCode.INVALID_KEY,
+        `stdin holds more than ${MAX_STDIN_BYTES} bytes; keyless add expects two lines: the access key id, then the secret access key. Nothing was stored.`,
+      );
+    }
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
