@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ensurePrivateDir } from '../util/atomic-file.js';
 import { CHANNEL_MAGIC, PING } from '../endpoint/relay.js';
 import type { ListenAddress } from './index.js';
+import { connectionLimiter } from './connection-limit.js';
 
 export type AddressedHandler = (req: IncomingMessage, res: ServerResponse, address: string) => void;
 
@@ -70,6 +71,7 @@ export async function startChannel(
   const digest = createHash('sha256').update(secret).digest();
   const seen = new Map<string, number>();
   const callers = new WeakMap<Socket, string>();
+  const limiter = connectionLimiter();
   let refused = 0;
   const http = createHttpServer(
     { maxHeaderSize: 8192, requestTimeout: 70_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
@@ -100,6 +102,8 @@ export async function startChannel(
         socket.end('ok\n');
         return;
       }
+      // the cap applies to each caller on the keyless network, as to direct clients
+      if (!limiter.admit(socket, caller)) return;
       callers.set(socket, caller);
       http.emit('connection', socket);
       socket.resume();

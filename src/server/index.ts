@@ -3,6 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import { KeylessError } from '../errors.js';
 import { createHandler, type HandlerOptions } from './handler.js';
+import { connectionLimiter } from './connection-limit.js';
+import type { Socket } from 'node:net';
 
 export interface ListenAddress {
   host: string;
@@ -61,8 +63,10 @@ export function listenOn(server: Server, addr: ListenAddress): Promise<ListenAdd
 export async function startServer(
   addressesToListen: ListenAddress[],
   options: HandlerOptions,
+  limits: { perAddress?: number; total?: number } = {},
 ): Promise<RunningServer> {
   const handler = createHandler(options);
+  const limiter = connectionLimiter(limits.perAddress, limits.total);
   const servers: Server[] = [];
   const addresses: ListenAddress[] = [];
   try {
@@ -70,6 +74,9 @@ export async function startServer(
       const server = createServer(
         { maxHeaderSize: 8192, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
         (req, res) => handler(req, res),
+      );
+      server.on('connection', (socket: Socket) =>
+        limiter.admit(socket, (socket.remoteAddress ?? '').replace(/^::ffff:/, '')),
       );
       addresses.push(await listenOn(server, addr));
       servers.push(server);
