@@ -11,13 +11,13 @@ import { dirname } from 'node:path';
 import { ensurePrivateDir } from '../util/atomic-file.js';
 
 export interface AuditEntry {
-  client?: string;
+  client?: string | undefined;
   source: string;
-  container?: string;
-  role?: string;
+  container?: string | undefined;
+  role?: string | undefined;
   endpoint: 'ecs' | 'imds';
   outcome: string;
-  key?: string;
+  key?: string | undefined;
 }
 
 export type AuditLog = ((entry: AuditEntry) => void) & {
@@ -98,6 +98,7 @@ export function fileAuditLog(path: string, options: AuditLogOptions = {}): Audit
     overflow = 0;
     let text = '';
     for (const f of batch.values()) {
+      // (undefined fields vanish in JSON)
       text += `${JSON.stringify({
         time: new Date(f.first).toISOString(),
         ...f.entry,
