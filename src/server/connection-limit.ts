@@ -4,7 +4,10 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 
-export const DEFAULT_PER_ADDRESS = 128;
+/** a host's SDK clients all come from 127.0.0.1: room for a busy machine, far below a flood */
+export const DEFAULT_PER_ADDRESS = 1024;
+/** an idle connection older than this may be closed to admit a new one from the same address */
+const IDLE_EVICT_MS = 1_000;
 
 /** The soft open-file limit (Linux /proc), else 1024. */
 export function openFileLimit(): number {
@@ -29,24 +32,40 @@ export function connectionLimiter(
   perAddress = DEFAULT_PER_ADDRESS,
   total = Math.max(64, Math.min(16_384, openFileLimit() - 128)),
 ): ConnectionLimiter {
-  const byAddress = new Map<string, number>();
+  // per address, in admission order (oldest first), with the time each was admitted
+  const byAddress = new Map<string, Map<Socket, number>>();
   let open = 0;
   let refused = 0;
+  /** a connection with no request in flight (node:http keeps the pending response on the socket) */
+  const idle = (s: Socket): boolean => !(s as Socket & { _httpMessage?: unknown })._httpMessage;
   return {
     admit(socket, address) {
-      const n = byAddress.get(address) ?? 0;
-      if (n >= perAddress || open >= total) {
+      let set = byAddress.get(address);
+      if (set && set.size >= perAddress) {
+        // make room by closing this address's oldest idle connection, if one has idled a while
+        const now = Date.now();
+        for (const [s, since] of set)
+          if (now - since > IDLE_EVICT_MS && idle(s)) {
+            s.destroy();
+            set.delete(s);
+            open--;
+            break;
+          }
+      }
+      if ((set && set.size >= perAddress) || open >= total) {
         refused++;
         socket.destroy();
         return false;
       }
-      byAddress.set(address, n + 1);
+      if (!set) byAddress.set(address, (set = new Map()));
+      set.set(socket, Date.now());
       open++;
       socket.once('close', () => {
-        open--;
-        const left = (byAddress.get(address) ?? 1) - 1;
-        if (left <= 0) byAddress.delete(address);
-        else byAddress.set(address, left);
+        const s = byAddress.get(address);
+        if (s?.delete(socket)) {
+          open--;
+          if (s.size === 0) byAddress.delete(address);
+        }
       });
       return true;
     },
