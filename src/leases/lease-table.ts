@@ -34,7 +34,13 @@ export class LeaseTable {
 
   constructor(
     private readonly sourceFor: SourceFactory,
-    private readonly options: { clock?: Clock; minRemainingMs?: number; log?: (line: string) => void } = {},
+    private readonly options: {
+      clock?: Clock;
+      minRemainingMs?: number;
+      /** with nothing valid left, how long a request waits on the source */
+      waitMs?: number;
+      log?: (line: string) => void;
+    } = {},
   ) {}
 
   lease(key: RoleKey): Lease {
@@ -46,6 +52,7 @@ export class LeaseTable {
         label: key.roleArn ?? key.profile ?? 'default',
         ...(this.options.clock ? { clock: this.options.clock } : {}),
         ...(this.options.minRemainingMs !== undefined ? { minRemainingMs: this.options.minRemainingMs } : {}),
+        ...(this.options.waitMs !== undefined ? { waitMs: this.options.waitMs } : {}),
         ...(this.options.log ? { log: this.options.log } : {}),
       });
       this.leases.set(k, lease);
