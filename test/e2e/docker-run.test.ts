@@ -129,6 +129,9 @@ describe('keyless run (real Docker engine, moto with signature checks)', { timeo
       );
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout.trim(), /^arn:aws:sts::123456789012:assumed-role\/runner\//);
+      // root next to the rootful engine: auto keeps the host mode (issue 20)
+      const st = await runKeyless(['serve', '--status'], { env: ctx.te?.vars ?? {} });
+      assert.match(st.stdout, /mode host, listening on 169\.254\.170\.2:80/);
     });
   }
 

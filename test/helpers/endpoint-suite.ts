@@ -53,6 +53,17 @@ export function endpointSuite(
       assert.match(st, /mode container/);
       assert.match(st, new RegExp(`channel ${c.scenario.s.channel}:`));
       assert.match(st, /: connected/);
+      // doctor tells the mode and why, and that the endpoint is connected
+      const d = await c.scenario.keyless(['doctor', '--json'], 120_000);
+      const checks = (JSON.parse(d.stdout) as { checks: { id: string; status: string; found: string }[] })
+        .checks;
+      const byId = Object.fromEntries(checks.map((x) => [x.id, x]));
+      assert.match(byId['endpoint-mode']?.found ?? '', /container mode/);
+      assert.equal(byId['credential-server']?.status, 'ok', byId['credential-server']?.found);
+      assert.match(
+        byId['credential-server']?.found ?? '',
+        /container mode: endpoint \w+ over (unix|tcp):.*connected/,
+      );
     });
 
     test('compose gives two services two roles', async (t) => {

@@ -59,7 +59,10 @@ function registerRunCommand(program: Command): void {
       'after',
       '\nExample:\n  keyless run --profile dev -- --rm -it amazon/aws-cli sts get-caller-identity\n\n' +
         'The container gets only AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (and the region). The credential id\n' +
-        "is bound to the container's address and revoked when it stops. KEYLESS_DOCKER names the docker CLI.",
+        "is bound to the container's address and revoked when it stops. KEYLESS_DOCKER names the docker CLI.\n" +
+        'Without root, with rootless Docker, Docker Desktop or a remote engine, a keyless-endpoint container\n' +
+        'holds 169.254.170.2 and relays to the keyless server here (keyless serve --status shows it); for an\n' +
+        "engine elsewhere pass --host-address with this machine's address as its containers see it.",
     )
     .action(
       action(async (args: string[], flags: RunFlags) => {
