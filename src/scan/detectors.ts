@@ -2,6 +2,7 @@
 // paired with a nearby key id (±1024 bytes, as trufflehog) or assigned to a secret-like name; session
 // tokens by assignment. AWS documentation examples and obvious placeholders are informational.
 import { createHash } from 'node:crypto';
+import { accountOfKeyId } from './key-account.js';
 import { redactAccessKeyId } from '../util/redact.js';
 import type { Finding, Location, Severity } from './types.js';
 
@@ -102,12 +103,15 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
     if (ignoredLine(text, index)) continue;
     ids.push({ id, index });
     const example = EXAMPLE_IDS.has(id) || isPlaceholder(id);
+    // whose key it is, read from the id itself (never by using the key)
+    const account = example ? undefined : accountOfKeyId(id);
     out.push({
       rule: example ? Rule.EXAMPLE_KEY : Rule.ACCESS_KEY_ID,
       severity: example ? 'info' : id.startsWith('ASIA') ? 'medium' : 'high',
       message: example
         ? `AWS documentation example key id ${id} (not a live credential)`
-        : `AWS access key id ${redactAccessKeyId(id)} (${id.startsWith('ASIA') ? 'temporary' : 'long-term'})`,
+        : `AWS access key id ${redactAccessKeyId(id)} (${id.startsWith('ASIA') ? 'temporary' : 'long-term'}${account ? `, account ${account}` : ', an older id format that does not carry its account'})`,
+      ...(account ? { account } : {}),
       fix: 'Remove the key from the file, rotate it (keyless rotate PROFILE), and give the workload credentials through keyless (keyless run / keyless build).',
       location: where(index),
       excerpt: redactAccessKeyId(id),
@@ -154,6 +158,7 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
       ...(near
         ? { keyId: redactAccessKeyId(near.id), secretPair: { accessKeyId: near.id, secretAccessKey: s } }
         : {}),
+      ...(near && !example && accountOfKeyId(near.id) ? { account: accountOfKeyId(near.id) as string } : {}),
     });
   }
   for (const m of text.matchAll(TOKEN_ASSIGN)) {

@@ -26,6 +26,8 @@ export interface Finding {
   fingerprint: string;
   /** the access key id, redacted, when known */
   keyId?: string;
+  /** the AWS account the key id belongs to, decoded offline from the id (newer id formats only) */
+  account?: string;
   deleted?: string;
   verified?: 'live' | 'invalid' | 'unknown';
   /** kept only in memory for --verify; never printed */
