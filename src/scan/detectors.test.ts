@@ -85,4 +85,35 @@ describe('credential detectors', () => {
     );
     assert.match(f[0]?.fix ?? '', /--mount=type=secret|keyless build/);
   });
+
+  test('placeholders assigned as secrets are info, never critical: a repeated character, a SHA-1 (issue 22)', () => {
+    const id = fakeAccessKeyId();
+    const sha1 = createHash('sha1').update(randomBytes(8)).digest('hex');
+    for (const value of ['a'.repeat(40), sha1]) {
+      const f = scan(`aws_access_key_id = ${id}\naws_secret_access_key = ${value}\n`);
+      assert.ok(!f.some((x) => x.severity === 'critical'), value);
+      assert.ok(
+        f.some((x) => x.rule === 'SCAN_AWS_EXAMPLE_KEY' && x.severity === 'info'),
+        value,
+      );
+    }
+  });
+
+  test('a 40-character value pairs only when placed as a value, not merely near a key id (issue 22)', () => {
+    const id = fakeAccessKeyId();
+    const secret = fakeSecretAccessKey();
+    // assigned or placed as a field in the usual syntaxes: paired
+    for (const text of [
+      `{"AccessKeyId": "${id}", "SecretAccessKey": "${secret}"}`,
+      `aws:\n  id: ${id}\n  secret: ${secret}\n`,
+      `Access key ID,Secret access key\n${id},${secret}\n`,
+      `<Key>${id}</Key><Secret>${secret}</Secret>`,
+      `${id}\n${secret}\n`,
+      `aws configure set aws_secret_access_key ${secret} # ${id}`,
+    ])
+      assert.ok(rules(text).includes('SCAN_AWS_SECRET_ACCESS_KEY'), text);
+    // random base64 runs within 1 KB of a key id, assigned to nothing: not its secret
+    const noise = Array.from({ length: 8 }, () => fakeSecretAccessKey()).join(' ');
+    assert.deepEqual(rules(`id ${id} then data ${noise} end`), ['SCAN_AWS_ACCESS_KEY_ID']);
+  });
 });

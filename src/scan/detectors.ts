@@ -71,6 +71,38 @@ function isPlaceholder(s: string): boolean {
   return /EXAMPLE|XXXX|xxxx|0000000000000000|your|YOUR|<|\$\{|\{\{/.test(s);
 }
 
+/**
+ * A secret-shaped value that is not a secret: a placeholder, one repeated character, or all
+ * lowercase hex (a SHA-1 or other digest; a real secret access key is base64 with both cases).
+ */
+export function isSecretPlaceholder(s: string): boolean {
+  return isPlaceholder(s) || /^(.)\1+$/.test(s) || /^[0-9a-f]+$/.test(s);
+}
+
+/**
+ * A 40-character run near a key id pairs with it only when it is placed as a value: after `=`, `:`,
+ * `>` (XML), or `,` on its line (quotes and spaces between are fine), after a word naming a secret or
+ * key (`aws configure set aws_secret_access_key VALUE`), or alone on its line. A random string that
+ * merely sits near a key id is not its secret.
+ */
+export function placedAsValue(text: string, index: number, length: number, binary: boolean): boolean {
+  // a compiled program's string table has no syntax: there, nearness is all there is
+  if (binary) return true;
+  const lineStart = text.lastIndexOf('\n', index - 1) + 1;
+  let j = index - 1;
+  while (j >= lineStart && (text[j] === ' ' || text[j] === '\t' || text[j] === '"' || text[j] === "'")) j--;
+  if (j < lineStart) {
+    // alone on its line
+    const end = text.indexOf('\n', index + length);
+    return text.slice(index + length, end < 0 ? undefined : end).replace(/^["',;\s]+/, '') === '';
+  }
+  const c = text[j];
+  if (c === '=' || c === ':' || c === '>' || c === ',') return true;
+  // a command-line or prose form: `aws configure set aws_secret_access_key VALUE`, `secret VALUE`
+  const word = /[A-Za-z_.-]+$/.exec(text.slice(Math.max(lineStart, j - 40), j + 1))?.[0] ?? '';
+  return /secret|key/i.test(word);
+}
+
 function ignoredLine(text: string, index: number): boolean {
   const start = text.lastIndexOf('\n', index) + 1;
   const end = text.indexOf('\n', index);
@@ -134,13 +166,14 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
       // a digit, "+" or "/" (a random one lacks all three 1 time in 5,000; requiring a digit alone
       // missed 1 in 900)
       if (!/[A-Z]/.test(s) || !/[a-z]/.test(s) || !/[0-9+/]/.test(s)) continue;
+      if (!placedAsValue(text, index, 40, options.binary === true)) continue;
       if (ids.some((i) => Math.abs(i.index - index) <= PAIR_WINDOW && !s.includes(i.id)))
         secrets.set(index, s);
     }
   }
   for (const [index, s] of secrets) {
     if (ignoredLine(text, index)) continue;
-    const example = isPlaceholder(s);
+    const example = isSecretPlaceholder(s);
     const near = ids
       .filter((i) => Math.abs(i.index - index) <= PAIR_WINDOW)
       .sort((a, b) => Math.abs(a.index - index) - Math.abs(b.index - index))[0];
