@@ -116,4 +116,28 @@ describe('credential detectors', () => {
     const noise = Array.from({ length: 8 }, () => fakeSecretAccessKey()).join(' ');
     assert.deepEqual(rules(`id ${id} then data ${noise} end`), ['SCAN_AWS_ACCESS_KEY_ID']);
   });
+
+  test('a secret with no key id near it, by the names people use in every syntax (issue 22)', () => {
+    const secret = fakeSecretAccessKey();
+    const esc = JSON.stringify(JSON.stringify({ awsSecretKey: secret }));
+    for (const text of [
+      `aws_secret_key = ${secret}`, // INI / env, no key id anywhere
+      `{"awsSecretKey": "${secret}"}`, // JSON
+      `{"config": ${esc}}`, // escaped JSON
+      `aws.secretkey=${secret}`, // properties
+      `aws {\n  "secret_key": "${secret}"\n}`, // an AWS block (HCL / JSON)
+      `MyAWS_secret_KEY=${secret}`,
+      `<SecretAccessKey>${secret}</SecretAccessKey>`, // XML
+      `aws:\n  secret_key: ${secret}\n`, // YAML under an aws key
+      `$config['aws_secret_access_key'] => '${secret}';`, // code
+    ]) {
+      const f = scan(text);
+      assert.ok(
+        f.some((x) => x.rule === 'SCAN_AWS_SECRET_ACCESS_KEY' && x.severity === 'critical'),
+        `found in: ${text.slice(0, 60)}`,
+      );
+    }
+    // a generic secret_key with no AWS context anywhere is not an AWS secret
+    assert.deepEqual(rules(`stripe:\n  secret_key: ${secret}\n`), []);
+  });
 });

@@ -20,12 +20,17 @@ export const Rule = {
 
 const KEY_ID = /(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/g;
 const SECRET40 = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
-const SECRET_ASSIGN =
-  /(aws_?secret_?access_?key|secret_?access_?key|aws_?secret_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])/gi;
+/** "secret" + "_"? + ("access" + "_"?)? + "key" in any case: the names the native prefilter lets through */
+const SECRET_NAME = /secret_?(?:access_?)?key/gi;
+/**
+ * after a name: a closing quote (JSON, escaped JSON) and bracket (code: $c['name'] => ...), then
+ * = : => or > (XML), then the 40-character value
+ */
+const AFTER_NAME = /(?:\\?["'])?\]?\s*(?:=>|[:=>])\s*(?:\\?["'])?([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])/y;
 const TOKEN_ASSIGN =
   /(aws_?session_?token|aws_?security_?token|sessiontoken)["']?\s*[:=]\s*["']?([A-Za-z0-9+/=]{100,})/gi;
 const EXAMPLE_IDS = new Set(['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE']);
-const KEYWORDS = /secret_?access|session_?token|security_?token/i;
+const KEYWORDS = /secret_?(?:access|key)|session_?token|security_?token/i;
 
 const PAIR_WINDOW = 1024;
 
@@ -152,8 +157,22 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
     });
   }
   const secrets = new Map<number, string>();
-  for (const m of text.matchAll(SECRET_ASSIGN))
-    secrets.set((m.index ?? 0) + m[0].length - 40, m[2] as string);
+  // a value assigned to a secret's name, in every common syntax (env, INI, YAML, JSON and escaped
+  // JSON, XML, HCL, properties, code): aws_secret_access_key, SecretAccessKey, awsSecretKey,
+  // aws.secretkey, "secret_key" (in an AWS context: "aws" in the name or in the 300 bytes before it)
+  for (const m of text.matchAll(SECRET_NAME)) {
+    const at = m.index ?? 0;
+    AFTER_NAME.lastIndex = at + m[0].length;
+    const v = AFTER_NAME.exec(text);
+    if (!v) continue;
+    let b = at;
+    while (b > 0 && /[A-Za-z0-9_.-]/.test(text[b - 1] as string)) b--;
+    const aws =
+      /access/i.test(m[0]) ||
+      /aws/i.test(text.slice(b, at)) ||
+      /aws/i.test(text.slice(Math.max(0, b - 300), b));
+    if (aws) secrets.set(AFTER_NAME.lastIndex - 40, v[1] as string);
+  }
   // Secrets are looked for only in a window around each key id (±1,024 bytes, as trufflehog), never
   // over the whole text: the bounded-run regex is costly per position (reference/scanning.md §6.2).
   for (const [from, to] of pairingWindows(ids, text.length)) {

@@ -119,6 +119,7 @@ describe('reports', () => {
             'excerpt',
             'fingerprint',
             'keyId',
+            'account',
             'deleted',
             'verified',
           ].includes(k),
