@@ -149,6 +149,7 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
         ? `AWS documentation example key id ${id} (not a live credential)`
         : `AWS access key id ${redactAccessKeyId(id)} (${id.startsWith('ASIA') ? 'temporary' : 'long-term'}${account ? `, account ${account}` : ', an older id format that does not carry its account'})`,
       ...(account ? { account } : {}),
+      ...(example ? {} : { rawKeyId: id }),
       fix: 'Remove the key from the file, rotate it (keyless rotate PROFILE), and give the workload credentials through keyless (keyless run / keyless build).',
       location: where(index),
       excerpt: redactAccessKeyId(id),

@@ -120,6 +120,7 @@ describe('reports', () => {
             'fingerprint',
             'keyId',
             'account',
+            'owner',
             'deleted',
             'verified',
           ].includes(k),

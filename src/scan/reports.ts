@@ -31,7 +31,7 @@ export function renderText(findings: Finding[]): string {
   if (findings.length === 0) return 'no findings';
   const lines = findings.map(
     (f) =>
-      `${f.severity.toUpperCase().padEnd(8)} ${f.rule}  ${where(f)}\n         ${f.message} [${f.excerpt}]${f.deleted ? `\n         ${f.deleted}` : ''}${f.verified ? `\n         verified: ${f.verified}` : ''}\n         fix: ${f.fix}`,
+      `${f.severity.toUpperCase().padEnd(8)} ${f.rule}  ${where(f)}\n         ${f.message} [${f.excerpt}]${f.deleted ? `\n         ${f.deleted}` : ''}${f.verified ? `\n         verified: ${f.verified}` : ''}${f.owner ? `\n         owner: account ${f.account ?? '?'} is ${f.owner === 'yours' ? 'one of yours' : 'not one of yours'}` : ''}\n         fix: ${f.fix}`,
   );
   return `${lines.join('\n')}\n${findings.length} finding(s)`;
 }
@@ -51,6 +51,7 @@ export function renderJson(findings: Finding[], version: string): string {
         fingerprint: f.fingerprint,
         ...(f.keyId ? { keyId: f.keyId } : {}),
         ...(f.account ? { account: f.account } : {}),
+        ...(f.owner ? { owner: f.owner } : {}),
         ...(f.deleted ? { deleted: f.deleted } : {}),
         ...(f.verified ? { verified: f.verified } : {}),
       })),
@@ -135,6 +136,7 @@ export function renderSarif(findings: Finding[], options: SarifOptions): string 
               ...(f.deleted ? { deleted: f.deleted } : {}),
               ...(f.verified ? { verified: f.verified } : {}),
               ...(f.account ? { account: f.account } : {}),
+              ...(f.owner ? { owner: f.owner } : {}),
             },
           })),
         },

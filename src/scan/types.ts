@@ -30,6 +30,10 @@ export interface Finding {
   account?: string;
   deleted?: string;
   verified?: 'live' | 'invalid' | 'unknown';
+  /** --verify: whether the key's account is one of the user's (their credentials' or a role's in ~/.aws/config) */
+  owner?: 'yours' | 'not-yours';
+  /** kept only in memory for --verify (the full key id); never printed */
+  rawKeyId?: string;
   /** kept only in memory for --verify; never printed */
   secretPair?: { accessKeyId: string; secretAccessKey: string };
 }

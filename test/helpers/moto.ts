@@ -26,7 +26,16 @@ export interface MotoIdentity {
   roles: Record<string, string>;
 }
 
+/** a request that reached moto through the counting proxy: its action, signing key id and body */
+export interface SignedRequest {
+  action: string;
+  signer: string;
+  body: string;
+}
+
 export interface Moto {
+  /** every request through url, in order (signing key ids: which key was used, never a secret) */
+  requests(): SignedRequest[];
   /** the URL to give clients: a counting pass-through in front of moto (no answer is changed) */
   url: string;
   /** moto itself, uncounted */
@@ -100,6 +109,7 @@ export async function startMoto(
     port: counter.port,
     identity,
     countRequests: (action) => counter.counts.get(action) ?? 0,
+    requests: () => [...counter.signed],
     resetCounts: () => counter.counts.clear(),
     log: () => logText,
     stop: async () => {
@@ -185,8 +195,9 @@ async function seed(url: string, roles: string[], userPolicy?: object): Promise<
 async function startCountingProxy(
   host: string,
   targetPort: number,
-): Promise<{ port: number; counts: Map<string, number>; close(): Promise<void> }> {
+): Promise<{ port: number; counts: Map<string, number>; signed: SignedRequest[]; close(): Promise<void> }> {
   const counts = new Map<string, number>();
+  const signed: SignedRequest[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -197,6 +208,9 @@ async function startCountingProxy(
       const fromUrl = /[?&]Action=([A-Za-z]+)/.exec(req.url ?? '');
       const action = typeof target === 'string' ? target.split('.').pop() : (fromBody?.[1] ?? fromUrl?.[1]);
       if (action !== undefined) counts.set(action, (counts.get(action) ?? 0) + 1);
+      // which key signed it (SigV4 Credential=KEYID/...), and which key ids the body names
+      const signer = /Credential=([A-Z0-9]{16,128})\//.exec(String(req.headers.authorization ?? ''))?.[1];
+      signed.push({ action: action ?? '?', signer: signer ?? '-', body: body.toString('utf8') });
       const upstream = httpRequest(
         { host, port: targetPort, method: req.method, path: req.url, headers: req.headers },
         (up) => {
@@ -218,6 +232,7 @@ async function startCountingProxy(
   return {
     port,
     counts,
+    signed,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -151,7 +151,7 @@ describe('reports of real scans against their schemas', () => {
     );
     const te = await makeTestEnv(t, { endpoint: moto.url });
     const targets = [files, tar, layout, join(dir, 'live.ini')];
-    const json = await runKeyless(['scan', ...targets, '--format', 'json', '--verify'], {
+    const json = await runKeyless(['scan', ...targets, '--format', 'json', '--verify-signin'], {
       env: te.vars,
       cwd: dir,
       timeoutMs: 120_000,

@@ -11,6 +11,7 @@ import { runKeyless, runProcess } from '../helpers/cli.js';
 import { fakeAccessKeyId, fakeSecretAccessKey } from '../helpers/keys.js';
 import { requireDocker, ensureBusyboxImage, docker, DEBIAN_DOCKER } from '../helpers/docker.js';
 import { startMoto } from '../helpers/moto.js';
+import { motoWithStoredProfile } from '../helpers/profiles.js';
 
 interface Report {
   findings: {
@@ -255,7 +256,7 @@ describe('keyless scan', () => {
     );
     const te = await makeTestEnv(t, { endpoint: moto.url });
     const r = await runKeyless(
-      ['scan', join(dir, 'live.ini'), join(dir, 'dead.ini'), '--verify', '--format', 'json'],
+      ['scan', join(dir, 'live.ini'), join(dir, 'dead.ini'), '--verify-signin', '--format', 'json'],
       { env: te.vars },
     );
     const rep = JSON.parse(r.stdout) as Report;
@@ -265,5 +266,64 @@ describe('keyless scan', () => {
       .sort();
     assert.deepEqual(v, ['dead.ini:invalid', 'live.ini:live']);
     assert.equal(moto.countRequests('GetCallerIdentity'), 2);
+  });
+});
+
+describe('keyless scan --verify (whose key it is, never using it)', () => {
+  test('asks GetAccessKeyInfo signed with the user key only; the found key signs nothing; yours or not', async (t) => {
+    // a role profile: moto's GetSessionToken key is one its own signature check refuses (testing.md),
+    // so the user's credentials here are an AssumeRole session from the stored key
+    const { moto, te } = await motoWithStoredProfile(t, {
+      moto: { roles: ['reader'] },
+      awsConfig: '[profile app]\nrole_arn = ROLE:reader\nsource_profile = dev\n',
+    });
+    const dir = await tempDir(t);
+    const foundId = fakeAccessKeyId();
+    const foundSecret = fakeSecretAccessKey();
+    await writeFile(
+      join(dir, 'leak.ini'),
+      `aws_access_key_id = ${foundId}\naws_secret_access_key = ${foundSecret}\n`,
+    );
+    moto.resetCounts();
+    const before = moto.requests().length;
+    const r = await runKeyless(
+      ['scan', join(dir, 'leak.ini'), '--verify', '--verify-profile', 'app', '--format', 'json'],
+      {
+        env: te.vars,
+      },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const rep = JSON.parse(r.stdout) as {
+      findings: { rule: string; account?: string; owner?: string; verified?: string }[];
+    };
+    const f = rep.findings.filter(
+      (x) => x.rule === 'SCAN_AWS_ACCESS_KEY_ID' || x.rule === 'SCAN_AWS_SECRET_ACCESS_KEY',
+    );
+    assert.equal(f.length, 2);
+    // moto answers GetAccessKeyInfo with its one account, the user's own: "yours"
+    for (const x of f) {
+      assert.equal(x.account, '123456789012');
+      assert.equal(x.owner, 'yours');
+      assert.equal(x.verified, undefined, '--verify does not test the key itself');
+    }
+    const reqs = moto.requests().slice(before);
+    assert.ok(
+      reqs.some((q) => q.action === 'GetAccessKeyInfo' && q.body.includes(foundId)),
+      'the found key id was asked about',
+    );
+    const sessionSigners = new Set(reqs.filter((q) => q.action !== 'AssumeRole').map((q) => q.signer));
+    for (const q of reqs) {
+      assert.notEqual(q.signer, foundId, `${q.action} is never signed by the found key`);
+      assert.ok(!q.body.includes(foundSecret), 'the found secret is sent nowhere');
+      if (q.action === 'AssumeRole')
+        assert.equal(q.signer, moto.identity.accessKeyId, "the user's stored key");
+    }
+    assert.equal(
+      sessionSigners.size,
+      1,
+      "GetCallerIdentity and GetAccessKeyInfo signed by the user's one role session",
+    );
+    assert.match([...sessionSigners][0] ?? '', /^ASIA/);
+    assert.equal(moto.countRequests('GetCallerIdentity'), 1, "only the user's own identity");
   });
 });

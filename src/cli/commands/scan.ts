@@ -10,6 +10,8 @@ export interface ScanFlags {
   baseline?: string;
   writeBaseline?: string;
   verify?: boolean;
+  verifySignin?: boolean;
+  verifyProfile?: string;
   kind: string;
   exclude?: string[];
   quiet?: boolean;
@@ -35,7 +37,15 @@ export function registerScanCommands(program: Command): void {
     .option('--write-baseline <file>', 'write the current findings as a baseline')
     .option(
       '--verify',
-      'check found key pairs with sts:GetCallerIdentity (honours AWS_ENDPOINT_URL; off by default)',
+      "whose keys they are: sts:GetAccessKeyInfo for each found key id, signed with YOUR credentials (--verify-profile, default AWS_PROFILE), never with the found key, so nothing reaches the key's owner; says whether the account is one of yours",
+    )
+    .option(
+      '--verify-profile <profile>',
+      'the profile whose credentials --verify uses (default AWS_PROFILE, then "default")',
+    )
+    .option(
+      '--verify-signin',
+      "check found key pairs by signing sts:GetCallerIdentity WITH THE FOUND KEY: shows whether it is live, but the call is visible to the key's owner (CloudTrail, canary tokens). Off by default",
     )
     .addOption(
       new Option('--kind <kind>', 'force the target kind')

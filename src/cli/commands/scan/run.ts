@@ -64,6 +64,58 @@ async function scanTarget(
   }
 }
 
+/**
+ * --verify: whose key each found key id is, asked with the user's own credentials (never the found
+ * key): sts:GetAccessKeyInfo names the account (logged in the caller's CloudTrail, not the owner's),
+ * and the account is "yours" when it is the one of the user's credentials or of a role in ~/.aws/config.
+ */
+async function verifyOwners(
+  findings: Finding[],
+  env: KeylessEnv,
+  profile: string | undefined,
+): Promise<void> {
+  const ids = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const id = f.rawKeyId ?? f.secretPair?.accessKeyId;
+    if (id) ids.set(id, [...(ids.get(id) ?? []), f]);
+  }
+  if (ids.size === 0) return;
+  const { awsClientConfig } = await import('../../../aws/client-config.js');
+  const { STSClient, GetCallerIdentityCommand, GetAccessKeyInfoCommand } =
+    await import('@aws-sdk/client-sts');
+  const { createCredentialSource } = await import('../../../sources/index.js');
+  const { readProfileFiles } = await import('../../../sources/read-profile-files.js');
+  const name = profile ?? env.awsProfile ?? 'default';
+  const source = await createCredentialSource({ profile: name }, { env });
+  let mine: Set<string>;
+  const sts = new STSClient(awsClientConfig(env, { service: 'STS', credentials: await source() }));
+  try {
+    const me = await sts.send(new GetCallerIdentityCommand({}));
+    mine = new Set(me.Account ? [me.Account] : []);
+    for (const settings of (await readProfileFiles(env)).config.values()) {
+      const a = /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(settings.role_arn ?? '')?.[1];
+      if (a) mine.add(a);
+    }
+    for (const [id, fs] of ids) {
+      const info = await sts.send(new GetAccessKeyInfoCommand({ AccessKeyId: id })).catch(() => undefined);
+      if (!info?.Account) continue;
+      for (const f of fs) {
+        f.account = info.Account;
+        f.owner = mine.has(info.Account) ? 'yours' : 'not-yours';
+      }
+    }
+  } catch (err) {
+    throw new KeylessError(
+      'SCAN_VERIFY_FAILED',
+      `--verify asks STS with your credentials (profile ${name}) and that failed: ${(err as Error).message}. Pick a profile with --verify-profile.`,
+    );
+  } finally {
+    sts.destroy();
+    await source.dispose();
+  }
+}
+
+/** --verify-signin: signs sts:GetCallerIdentity with the found key itself (visible to its owner). */
 async function verify(findings: Finding[], env: KeylessEnv): Promise<void> {
   const { awsClientConfig } = await import('../../../aws/client-config.js');
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
@@ -132,8 +184,12 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
     findings = findings.filter((f) => !accepted.has(f.fingerprint));
   }
   findings = dedupeFindings(findings);
-  if (flags.verify) await verify(findings, env);
-  for (const f of findings) delete f.secretPair;
+  if (flags.verify) await verifyOwners(findings, env, flags.verifyProfile);
+  if (flags.verifySignin) await verify(findings, env);
+  for (const f of findings) {
+    delete f.secretPair;
+    delete f.rawKeyId;
+  }
   findings = sortFindings(findings);
   if (flags.writeBaseline)
     await writeFileAtomic(
