@@ -3,7 +3,8 @@
 // whose bits 7-46 are the account id (bit 47 set marks the format; the low 7 bits are not the
 // account). Older ids (fifth character A-P, e.g. AKIAI…, AKIAJ…, the documentation's
 // AKIAIOSFODNN7EXAMPLE) predate it: no account can be read from them, and none is claimed.
-// Reference: Aidan Steele, "AWS Access Key ID formats" (2020), and ASIAY34FZKBOKMUTVV7A → 609629065308.
+// Reference: Aidan Steele, "AWS Access Key ID formats" (2020); checked here against the example id
+// published there (not committed: AWS-shaped ids are generated at test time).
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const PREFIXES = new Set(['AKIA', 'ASIA', 'ABIA', 'ACCA', 'AIDA', 'AROA', 'AGPA', 'ANPA', 'ANVA', 'APKA']);
 
