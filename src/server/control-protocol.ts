@@ -36,6 +36,7 @@ export interface EndpointStatusWire {
   container?: string;
   image?: string;
   channel?: string;
+  /** unix socket path or host:port the host side listens on */
   listening: string[];
   connected: boolean;
   lastSeenMsAgo?: number;

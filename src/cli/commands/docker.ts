@@ -2,10 +2,8 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 
-export interface RunFlags {
-  profile?: string;
-  roleArn?: string;
-  imds?: boolean;
+/** The keyless network and how containers reach the server: the same options on run and compose. */
+export interface EndpointOptionFlags {
   networkName: string;
   subnet: string;
   gateway?: string;
@@ -15,23 +13,8 @@ export interface RunFlags {
   endpointBaseImage?: string;
 }
 
-export function registerDockerCommands(program: Command): void {
-  registerRunCommand(program);
-  registerComposeCommand(program);
-  registerBuildCommand(program);
-}
-
-function registerRunCommand(program: Command): void {
-  program
-    .command('run')
-    .description('docker run with role credentials the way ECS tasks get them: no key in env, image or mount')
-    .argument('[docker-run-args...]', 'docker run arguments, after --')
-    .option('--profile <profile>', 'profile whose credentials the container gets (or label keyless.profile)')
-    .option(
-      '--role-arn <arn>',
-      'role the container gets, assumed from the profile (or label keyless.role-arn)',
-    )
-    .option('--imds', 'also set AWS_EC2_METADATA_SERVICE_ENDPOINT for tools that only read instance metadata')
+function addEndpointOptions(cmd: Command): Command {
+  return cmd
     .option('--network-name <name>', 'keyless bridge network', 'keyless')
     .option('--subnet <cidr>', 'its subnet', '169.254.170.0/24')
     .option(
@@ -54,7 +37,36 @@ function registerRunCommand(program: Command): void {
     .option(
       '--endpoint-base-image <image>',
       "build the endpoint image FROM this Node.js image (default: this machine's Node.js on a Linux engine of its architecture, else node:<major>-alpine)",
+    );
+}
+
+export interface RunFlags extends EndpointOptionFlags {
+  profile?: string;
+  roleArn?: string;
+  imds?: boolean;
+}
+
+export function registerDockerCommands(program: Command): void {
+  registerRunCommand(program);
+  registerComposeCommand(program);
+  registerBuildCommand(program);
+}
+
+function registerRunCommand(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description('docker run with role credentials the way ECS tasks get them: no key in env, image or mount')
+    .argument('[docker-run-args...]', 'docker run arguments, after --')
+    .option('--profile <profile>', 'profile whose credentials the container gets (or label keyless.profile)')
+    .option(
+      '--role-arn <arn>',
+      'role the container gets, assumed from the profile (or label keyless.role-arn)',
     )
+    .option(
+      '--imds',
+      'also set AWS_EC2_METADATA_SERVICE_ENDPOINT for tools that only read instance metadata',
+    );
+  addEndpointOptions(cmd)
     .addHelpText(
       'after',
       '\nExample:\n  keyless run --profile dev -- --rm -it amazon/aws-cli sts get-caller-identity\n\n' +
@@ -72,21 +84,14 @@ function registerRunCommand(program: Command): void {
     );
 }
 
-export interface ComposeFlags {
+export interface ComposeFlags extends EndpointOptionFlags {
   profile?: string;
   print?: boolean;
   file?: string[];
-  networkName: string;
-  subnet: string;
-  gateway?: string;
-  endpoint?: string;
-  channel?: string;
-  hostAddress?: string;
-  endpointBaseImage?: string;
 }
 
 function registerComposeCommand(program: Command): void {
-  program
+  const cmd = program
     .command('compose')
     .description(
       'docker compose where services asking for AWS access (x-keyless, keyless.* labels) get role credentials',
@@ -101,30 +106,8 @@ function registerComposeCommand(program: Command): void {
       '-f, --file <file>',
       'compose file (repeatable; default: compose finds them)',
       (v: string, acc: string[] = []) => [...acc, v],
-    )
-    .option('--network-name <name>', 'keyless bridge network', 'keyless')
-    .option('--subnet <cidr>', 'its subnet', '169.254.170.0/24')
-    .option(
-      '--gateway <ip>',
-      'its gateway (default 169.254.170.2 in host mode, where the server listens; 169.254.170.1 in container mode)',
-    )
-    .option(
-      '--endpoint <mode>',
-      'auto (default; env KEYLESS_ENDPOINT): host when keyless may bind 169.254.170.2:80 next to the engine (root, same network namespace), else container: an endpoint container at 169.254.170.2 relays to the host server',
-    )
-    .option(
-      '--channel <kind>',
-      'container mode: auto, unix (a mounted socket) or tcp (to --host-address)',
-      'auto',
-    )
-    .option(
-      '--host-address <addr>',
-      "container mode over TCP: this machine as the engine's containers reach it (env KEYLESS_HOST_ADDRESS; default host.docker.internal)",
-    )
-    .option(
-      '--endpoint-base-image <image>',
-      "build the endpoint image FROM this Node.js image (default: this machine's Node.js on a Linux engine of its architecture, else node:<major>-alpine)",
-    )
+    );
+  addEndpointOptions(cmd)
     .addHelpText(
       'after',
       '\nExample:\n  keyless compose --profile dev -- up -d\n\n' +

@@ -11,6 +11,7 @@ import { bindable } from '../../util/local-address.js';
 import { startChannel, type AddressedHandler, type RunningChannel } from '../../server/channel.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../util/atomic-file.js';
 import type { DockerClient } from '../engine/index.js';
+import type { EndpointStatusWire } from '../../server/control-protocol.js';
 import { ensureNetwork } from '../network.js';
 import {
   describeChannel,
@@ -43,17 +44,8 @@ export interface EndpointManagerOptions {
   readyTimeoutMs?: number;
 }
 
-export interface EndpointStatus {
-  mode: 'container';
-  container?: string;
-  image?: string;
-  channel?: string;
-  /** unix socket path or host:port the host side listens on */
-  listening: string[];
-  connected: boolean;
-  lastSeenMsAgo?: number;
-  refused: number;
-}
+/** what serve --status and the control socket report (the wire shape is the one type) */
+export type EndpointStatus = EndpointStatusWire;
 
 export function isDockerDesktop(info: EngineInfo): boolean {
   return /docker desktop/i.test(info.OperatingSystem ?? '') || info.Name === 'docker-desktop';

@@ -22,19 +22,10 @@ import { controlClient } from '../../../server/control-socket.js';
 import { createCredentialSource } from '../../../sources/index.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
-import type { RunFlags } from '../docker.js';
+import type { EndpointOptionFlags, RunFlags } from '../docker.js';
 
-export interface EndpointFlags {
-  /** containers also use the IMDS endpoint (keyless run --imds) */
-  imds?: boolean;
-  endpoint?: string;
-  channel?: string;
-  hostAddress?: string;
-  endpointBaseImage?: string;
-  networkName: string;
-  subnet: string;
-  gateway?: string;
-}
+/** keyless run's --imds too: containers also use the IMDS endpoint */
+export type EndpointFlags = EndpointOptionFlags & { imds?: boolean };
 
 /**
  * Chooses the endpoint mode, makes sure the keyless network suits it, and that a credential server
