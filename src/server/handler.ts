@@ -148,26 +148,8 @@ export function createHandler(
     if (k === undefined) redacted.set(c, (k = redactAccessKeyId(c.accessKeyId)));
     return k;
   };
-  // audit entries are built as one literal of a fixed shape: an object spread here cost ~4 us per
-  // request, a third of the hot path
-  const served = (
-    source: string,
-    endpoint: 'ecs' | 'imds',
-    client: string | undefined,
-    container: string | undefined,
-    role: string | undefined,
-    outcome: string,
-    key: string | undefined,
-  ): void =>
-    audit({
-      source,
-      endpoint,
-      ...(client !== undefined ? { client } : {}),
-      ...(container !== undefined ? { container } : {}),
-      ...(role !== undefined ? { role } : {}),
-      outcome,
-      ...(key !== undefined ? { key } : {}),
-    });
+  // audit entries are built as one literal of a fixed shape (undefined fields drop out of the JSON):
+  // an object spread here cost ~4 us per request, a third of the hot path
   const serveLease = (
     res: ServerResponse,
     key: RoleKey,
@@ -185,18 +167,18 @@ export function createHandler(
     if (ready) {
       send(res, 200, render(ready));
       if (options.audit)
-        options.audit({ source, endpoint, client, container, role, outcome: 'ok', key: keyOf(ready) });
+        audit({ source, endpoint, client, container, role, outcome: 'ok', key: keyOf(ready) });
       return;
     }
     lease
       .get()
       .then((c) => {
         send(res, 200, render(c));
-        served(source, endpoint, client, container, role, 'ok', keyOf(c));
+        audit({ source, endpoint, client, container, role, outcome: 'ok', key: keyOf(c) });
       })
       .catch((err: Error) => {
         error(res, 500, 'CredentialsUnavailable', err.message);
-        served(source, endpoint, client, container, role, 'unavailable', undefined);
+        audit({ source, endpoint, client, container, role, outcome: 'unavailable' });
       });
   };
 
