@@ -4,11 +4,9 @@
 // container of the same image running `node -e 0`, plus the image's size.
 // Needs root and a rootful engine on this machine (wrk on the host reaches the container's address).
 // Usage: npm run bench endpoint
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { loadEnv } from '../src/config/env.js';
 import { dockerClientFromEnv } from '../src/docker/engine/index.js';
 import { EndpointManager } from '../src/docker/endpoint/manager.js';
@@ -17,28 +15,11 @@ import { ensureEndpointImage, type EngineInfo } from '../src/docker/endpoint/ima
 import { LeaseTable } from '../src/leases/lease-table.js';
 import { createHandler } from '../src/server/handler.js';
 import { startServer } from '../src/server/index.js';
-import type { Credentials } from '../src/sources/types.js';
+import { benchCredentials, best, wrk, type WrkResult } from './lib/wrk.js';
 
-const exec = promisify(execFile);
-const DURATION = process.env.BENCH_SECONDS ?? '5';
 const NETWORK = 'keyless';
 
-const creds: Credentials = {
-  accessKeyId: 'ASIA' + 'B'.repeat(16),
-  secretAccessKey: 'x'.repeat(40),
-  sessionToken: 't'.repeat(600),
-  expiration: new Date(Date.now() + 12 * 3600_000),
-  roleArn: 'arn:aws:iam::123456789012:role/bench',
-};
-
-async function wrk(url: string, headers: string[]): Promise<{ rps: number; p99ms: number }> {
-  const args = ['-t1', '-c16', `-d${DURATION}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
-  const { stdout } = await exec('wrk', args, { maxBuffer: 1 << 20 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
-  const unit = m?.[2] === 'us' ? 0.001 : m?.[2] === 's' ? 1000 : 1;
-  return { rps, p99ms: Number(m?.[1]) * unit };
-}
+const creds = benchCredentials;
 
 const env = loadEnv();
 const docker = dockerClientFromEnv(env);
@@ -96,17 +77,13 @@ const startMs = performance.now() - s0;
 if (!st.connected) throw new Error('the endpoint did not connect');
 
 const results = {
-  direct: [] as { rps: number; p99ms: number }[],
-  relay: [] as { rps: number; p99ms: number }[],
+  direct: [] as WrkResult[],
+  relay: [] as WrkResult[],
 };
 for (let round = 0; round < 3; round++) {
   results.direct.push(await wrk(`http://127.0.0.1:${dPort}/v1/credentials`, [`Authorization: ${token}`]));
   results.relay.push(await wrk(`http://169.254.170.2/v1/credentials`, [`Authorization: ${token}`]));
 }
-const best = (xs: { rps: number; p99ms: number }[]) => ({
-  rps: Math.max(...xs.map((x) => x.rps)),
-  p99ms: Math.min(...xs.map((x) => x.p99ms)),
-});
 const d = best(results.direct);
 const r = best(results.relay);
 console.log(

@@ -2,35 +2,15 @@
 // returning the same bytes, measured in one run with wrk (Debian package), printed as ratios.
 // Usage: npm run bench server
 import { createServer } from 'node:http';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileAuditLog } from '../src/leases/audit-log.js';
 import { LeaseTable } from '../src/leases/lease-table.js';
 import { startServer } from '../src/server/index.js';
-import type { Credentials } from '../src/sources/types.js';
+import { benchCredentials, best, wrk, type WrkResult } from './lib/wrk.js';
 
-const exec = promisify(execFile);
-const DURATION = process.env.BENCH_SECONDS ?? '5';
-
-const creds: Credentials = {
-  accessKeyId: 'ASIA' + 'B'.repeat(16),
-  secretAccessKey: 'x'.repeat(40),
-  sessionToken: 't'.repeat(600),
-  expiration: new Date(Date.now() + 12 * 3600_000),
-  roleArn: 'arn:aws:iam::123456789012:role/bench',
-};
-
-async function wrk(url: string, headers: string[]): Promise<{ rps: number; p99ms: number }> {
-  const args = ['-t1', '-c16', `-d${DURATION}s`, '--latency', ...headers.flatMap((h) => ['-H', h]), url];
-  const { stdout } = await exec('wrk', args, { maxBuffer: 1 << 20 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(stdout);
-  const unit = m?.[2] === 'us' ? 0.001 : m?.[2] === 's' ? 1000 : 1;
-  return { rps, p99ms: Number(m?.[1]) * unit };
-}
+const creds = benchCredentials;
 
 const table = new LeaseTable(() => async () => creds);
 const token = 'bench-token-bench-token-bench-token';
@@ -53,17 +33,13 @@ await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
 const bPort = (bare.address() as { port: number }).port;
 
 const results = {
-  keyless: [] as { rps: number; p99ms: number }[],
-  bare: [] as { rps: number; p99ms: number }[],
+  keyless: [] as WrkResult[],
+  bare: [] as WrkResult[],
 };
 for (let round = 0; round < 3; round++) {
   results.bare.push(await wrk(`http://127.0.0.1:${bPort}/v1/credentials`, [`Authorization: ${token}`]));
   results.keyless.push(await wrk(`http://127.0.0.1:${kPort}/v1/credentials`, [`Authorization: ${token}`]));
 }
-const best = (xs: { rps: number; p99ms: number }[]) => ({
-  rps: Math.max(...xs.map((x) => x.rps)),
-  p99ms: Math.min(...xs.map((x) => x.p99ms)),
-});
 const k = best(results.keyless);
 const b = best(results.bare);
 console.log(
