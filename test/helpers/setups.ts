@@ -203,15 +203,7 @@ export function rootlessSetup(t: SetupContext): Promise<EngineSetup | undefined>
     await stat(join(ROOTLESS_CONTRIB, 'dockerd-rootless.sh')).catch(() => {
       throw new Error(`${ROOTLESS_CONTRIB}/dockerd-rootless.sh is missing (package docker.io)`);
     });
-    const release = await lifetimeLock('rootless');
-    const cleanups: (() => Promise<void>)[] = [async () => release()];
-    let stopped = false;
-    const stop = async (): Promise<void> => {
-      if (stopped) return;
-      stopped = true;
-      for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    };
-    t.after(stop);
+    const { cleanups, stop } = await engineLifetime(t, 'rootless');
     try {
       const user = await ensureUser(RL_USER, { subids: true });
       const keylessBin = await ensureKeylessCopy();
@@ -306,20 +298,32 @@ export function rootlessSetup(t: SetupContext): Promise<EngineSetup | undefined>
   });
 }
 
+/**
+ * The lifetime of a setup's engine: its machine-wide lock, then cleanups run in reverse order by an
+ * idempotent stop (also registered with t.after).
+ */
+async function engineLifetime(
+  t: SetupContext,
+  name: string,
+): Promise<{ cleanups: (() => Promise<void>)[]; stop: () => Promise<void> }> {
+  const release = await lifetimeLock(name);
+  const cleanups: (() => Promise<void>)[] = [async () => release()];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  t.after(stop);
+  return { cleanups, stop };
+}
+
 /** A second root dockerd in its own network and mount namespaces; keyless runs as root on the host. */
 export function netnsEngineSetup(t: SetupContext): Promise<EngineSetup | undefined> {
   return guarded(t, 'netns', async () => {
     const started = Date.now();
     for (const bin of ['ip', 'nsenter', 'unshare', 'dockerd', 'iptables']) await requireTool(bin);
-    const release = await lifetimeLock('netns');
-    const cleanups: (() => Promise<void>)[] = [async () => release()];
-    let stopped = false;
-    const stop = async (): Promise<void> => {
-      if (stopped) return;
-      stopped = true;
-      for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    };
-    t.after(stop);
+    const { cleanups, stop } = await engineLifetime(t, 'netns');
     try {
       const keylessBin = await ensureKeylessCopy();
       const pidFile = join(NETNS_DIR, 'docker.pid');
