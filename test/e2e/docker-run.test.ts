@@ -19,9 +19,9 @@ import type { Moto } from '../helpers/moto.js';
 import { motoWithStoredProfile } from '../helpers/profiles.js';
 import type { TestEnv } from '../helpers/env.js';
 import { runKeyless } from '../helpers/cli.js';
+import { CLIENT_NAMES, containerClientCommands } from '../helpers/aws-clients.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-const JS = `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts'; console.log((await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn);`;
 
 describe('keyless run (real Docker engine, moto with signature checks)', { timeout: 600_000 }, () => {
   const ctx: { moto?: Moto; te?: TestEnv; mounts: string[]; py: string; image: string; skip: boolean } = {
@@ -62,46 +62,8 @@ describe('keyless run (real Docker engine, moto with signature checks)', { timeo
     '-e',
     `AWS_ENDPOINT_URL=${ctx.moto?.url}`,
   ];
-  const clients: [string, () => string[]][] = [
-    [
-      'awscli v1',
-      () => [
-        `${ctx.py}/bin/python3`,
-        '-m',
-        'awscli',
-        'sts',
-        'get-caller-identity',
-        '--query',
-        'Arn',
-        '--output',
-        'text',
-      ],
-    ],
-    [
-      'awscli v2',
-      () => [
-        '/usr/bin/aws',
-        '--endpoint-url',
-        ctx.moto?.url ?? '',
-        'sts',
-        'get-caller-identity',
-        '--query',
-        'Arn',
-        '--output',
-        'text',
-      ],
-    ],
-    [
-      'boto3',
-      () => [
-        `${ctx.py}/bin/python3`,
-        '-c',
-        "import boto3;print(boto3.client('sts').get_caller_identity()['Arn'])",
-      ],
-    ],
-    ['JS SDK v3', () => ['/usr/bin/node', '--input-type=module', '-e', JS]],
-  ];
-  for (const [name, cmd] of clients) {
+  for (const name of CLIENT_NAMES) {
+    const cmd = (): string[] => new Map(containerClientCommands(ctx.py, ctx.moto?.url ?? '')).get(name) ?? [];
     test(`${name} in a container gets the profile's role`, async (t) => {
       if (ctx.skip) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
       const r = await runKeyless(

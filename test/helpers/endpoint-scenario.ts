@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { readFile, writeFile, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunResult } from './cli.js';
+import { containerClientCommands } from './aws-clients.js';
 
 export interface ScenarioSetup {
   name: string;
@@ -46,44 +47,9 @@ export interface ScenarioEnv {
   secrets: string[];
 }
 
-const JS = `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts'; console.log((await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn);`;
-
-export function clientCommands(s: ScenarioSetup, motoUrl: string): [string, string[]][] {
-  return [
-    [
-      'awscli v1',
-      [
-        `${s.py}/bin/python3`,
-        '-m',
-        'awscli',
-        'sts',
-        'get-caller-identity',
-        '--query',
-        'Arn',
-        '--output',
-        'text',
-      ],
-    ],
-    [
-      'awscli v2',
-      [
-        '/usr/bin/aws',
-        '--endpoint-url',
-        motoUrl,
-        'sts',
-        'get-caller-identity',
-        '--query',
-        'Arn',
-        '--output',
-        'text',
-      ],
-    ],
-    [
-      'boto3',
-      [`${s.py}/bin/python3`, '-c', "import boto3;print(boto3.client('sts').get_caller_identity()['Arn'])"],
-    ],
-    ['JS SDK v3', ['/usr/bin/node', '--input-type=module', '-e', JS]],
-  ];
+/** The four real clients, as commands inside a container lent the host's programs (hostMounts). */
+export function clientCommands(s: Pick<ScenarioSetup, 'py'>, motoUrl: string): [string, string[]][] {
+  return containerClientCommands(s.py, motoUrl);
 }
 
 export class Scenario {
