@@ -1,7 +1,7 @@
 // keyless serve --daemon waits for the background server: one that cannot listen reports its own
 // error to the command that started it (exit 2) and does not linger; one that listens is stopped by
 // serve --stop. Real processes, loopback only.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import {
@@ -18,7 +18,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeTestEnv } from '../helpers/env.js';
+import { makeTestEnv, type TestEnv } from '../helpers/env.js';
 import { runKeyless } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 
@@ -29,6 +29,25 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** keyless serve --daemon on a free loopback port, which must start; killed after the test. */
+async function startedDaemon(
+  t: TestContext,
+  te: TestEnv,
+  extra: string[] = [],
+): Promise<{ pid: number; port: number; stdout: string }> {
+  const port = await freePort();
+  const r = await runKeyless(['serve', '--daemon', ...extra, '--listen', `127.0.0.1:${port}`], {
+    env: te.vars,
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const pid = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+  t.after(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  return { pid, port, stdout: r.stdout };
 }
 
 test('a daemon that cannot listen exits, and serve --daemon reports its error (exit 2)', async (t) => {
@@ -54,16 +73,7 @@ test('a daemon that cannot listen exits, and serve --daemon reports its error (e
 
 test('a daemon that listens is running when serve --daemon returns, and serve --stop ends it', async (t) => {
   const te = await makeTestEnv(t);
-  const port = await freePort();
-  const r = await runKeyless(['serve', '--daemon', '--profile', 'dev', '--listen', `127.0.0.1:${port}`], {
-    env: te.vars,
-    timeoutMs: 60_000,
-  });
-  assert.equal(r.code, 0, r.stderr);
-  const pid = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
-  t.after(() => {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
+  const { pid, port } = await startedDaemon(t, te, ['--profile', 'dev']);
   assert.ok(alive(pid));
   const st = await runKeyless(['serve', '--status'], { env: te.vars });
   assert.equal(st.code, 0, st.stderr);
@@ -75,15 +85,7 @@ test('a daemon that listens is running when serve --daemon returns, and serve --
 
 test('one server per KEYLESS_HOME: a second exits 2 naming the first, which keeps its control socket (issue 21.6)', async (t) => {
   const te = await makeTestEnv(t);
-  const first = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${await freePort()}`], {
-    env: te.vars,
-    timeoutMs: 60_000,
-  });
-  assert.equal(first.code, 0, first.stderr);
-  const pid = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
-  t.after(() => {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
+  const { pid } = await startedDaemon(t, te);
   const second = await runKeyless(['serve', '--listen', `127.0.0.1:${await freePort()}`], {
     env: te.vars,
     timeoutMs: 60_000,
@@ -96,15 +98,7 @@ test('one server per KEYLESS_HOME: a second exits 2 naming the first, which keep
   // a stale socket (the server was SIGKILLed) is replaced by the next server
   process.kill(pid, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 200));
-  const third = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${await freePort()}`], {
-    env: te.vars,
-    timeoutMs: 60_000,
-  });
-  assert.equal(third.code, 0, third.stderr);
-  const pid3 = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
-  t.after(() => {
-    if (alive(pid3)) process.kill(pid3, 'SIGKILL');
-  });
+  const { pid: pid3 } = await startedDaemon(t, te);
   assert.notEqual(pid3, pid);
   assert.match(
     (await runKeyless(['serve', '--status'], { env: te.vars })).stdout,
@@ -114,18 +108,9 @@ test('one server per KEYLESS_HOME: a second exits 2 naming the first, which keep
 
 test('serve --daemon hands the token lines to the command that started it, never to server.log (issue 21.5)', async (t) => {
   const te = await makeTestEnv(t);
-  const port = await freePort();
-  const r = await runKeyless(['serve', '--daemon', '--listen', `127.0.0.1:${port}`], {
-    env: te.vars,
-    timeoutMs: 60_000,
-  });
-  assert.equal(r.code, 0, r.stderr);
-  const pid = Number((await readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
-  t.after(() => {
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-  const token = /^AWS_CONTAINER_AUTHORIZATION_TOKEN=(\S+)$/m.exec(r.stdout)?.[1] ?? '';
-  assert.ok(token.length >= 40, r.stdout);
+  const { port, stdout } = await startedDaemon(t, te);
+  const token = /^AWS_CONTAINER_AUTHORIZATION_TOKEN=(\S+)$/m.exec(stdout)?.[1] ?? '';
+  assert.ok(token.length >= 40, stdout);
   const res = await fetch(`http://127.0.0.1:${port}/v1/credentials`, { headers: { Authorization: 'wrong' } });
   assert.equal(res.status, 401);
   const log = await readFile(join(te.keylessHome, 'server', 'server.log'), 'utf8');
