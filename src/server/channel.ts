@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ensurePrivateDir } from '../util/atomic-file.js';
 import { CHANNEL_MAGIC, PING } from '../endpoint/relay.js';
-import type { ListenAddress } from './index.js';
+import { listenOn, type ListenAddress } from './index.js';
 import { connectionLimiter } from './connection-limit.js';
 
 export type AddressedHandler = (req: IncomingMessage, res: ServerResponse, address: string) => void;
@@ -119,22 +119,18 @@ export async function startChannel(
       if (where.socketPath) await rm(where.socketPath, { force: true });
     },
   };
-  const listen = (server: Server, arg: string | ListenAddress): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      const cb = (): void => {
-        server.off('error', reject);
-        resolve();
-      };
-      if (typeof arg === 'string') server.listen(arg, cb);
-      else server.listen(arg.port, arg.host, cb);
-    });
   try {
     if (where.socketPath) {
       await ensurePrivateDir(dirname(where.socketPath));
       await rm(where.socketPath, { force: true });
       const s = createNetServer(onConnection);
-      await listen(s, where.socketPath);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(where.socketPath, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
       servers.push(s);
       // only the owner connects: the endpoint container runs as the same user (or as root)
       await chmod(where.socketPath, 0o600);
@@ -142,10 +138,8 @@ export async function startChannel(
     }
     if (where.tcp) {
       const s = createNetServer(onConnection);
-      await listen(s, where.tcp);
+      out.tcp = await listenOn(s, where.tcp);
       servers.push(s);
-      const a = s.address();
-      out.tcp = { host: where.tcp.host, port: typeof a === 'object' && a ? a.port : where.tcp.port };
     }
   } catch (err) {
     await out.close();

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { KeylessError } from '../errors.js';
 import { createHandler, type HandlerOptions } from './handler.js';
 import { connectionLimiter } from './connection-limit.js';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 
 export interface ListenAddress {
   host: string;
@@ -24,7 +24,8 @@ export function parseListen(value: string): ListenAddress {
   return { host: m[1] as string, port };
 }
 
-export function listenOn(server: Server, addr: ListenAddress): Promise<ListenAddress> {
+/** Listens on a TCP address (an HTTP server or a plain net one) with readable errors. */
+export function listenOn(server: NetServer, addr: ListenAddress): Promise<ListenAddress> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const where = `${addr.host}:${addr.port}`;
