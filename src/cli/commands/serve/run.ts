@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { constants, fchmodSync, fstatSync, openSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { loadEnv, nonEmpty } from '../../../config/env.js';
-import { keylessPaths } from '../../../config/paths.js';
+import { loadEnv, nonEmpty, type KeylessEnv } from '../../../config/env.js';
+import { keylessPaths, type KeylessPaths } from '../../../config/paths.js';
 import { KeylessError, usageError } from '../../../errors.js';
 import { fileAuditLog } from '../../../leases/audit-log.js';
 import { LeaseTable, type RoleKey } from '../../../leases/lease-table.js';
@@ -67,7 +67,14 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   const listen = (flags.listen ?? (endpointMode === 'container' ? [] : [DEFAULT_LISTEN])).map(parseListen);
   if (flags.daemon) return startDaemon(paths.serverDir, paths.serverLogFile, paths.serverPidFile);
   try {
-    return await serveForeground(flags, listen, endpointMode, channel as ChannelChoice);
+    return await serveForeground(flags, {
+      env,
+      paths,
+      hopLimit,
+      listen,
+      endpointMode,
+      channel: channel as ChannelChoice,
+    });
   } catch (err) {
     // a daemon that cannot listen tells the command that started it, then exits
     if (process.send && process.connected) {
@@ -79,15 +86,18 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   }
 }
 
-async function serveForeground(
-  flags: ServeFlags,
-  listen: ListenAddress[],
-  endpointMode: 'host' | 'container',
-  channel: ChannelChoice,
-): Promise<ExitCode> {
-  const env = loadEnv();
-  const paths = keylessPaths(env.keylessHome);
-  const hopLimit = Number(flags.hopLimit);
+/** What runServe already parsed and checked. */
+interface ServeSettings {
+  env: KeylessEnv;
+  paths: KeylessPaths;
+  hopLimit: number;
+  listen: ListenAddress[];
+  endpointMode: 'host' | 'container';
+  channel: ChannelChoice;
+}
+
+async function serveForeground(flags: ServeFlags, settings: ServeSettings): Promise<ExitCode> {
+  const { env, paths, hopLimit, listen, endpointMode, channel } = settings;
   // one server per KEYLESS_HOME: a second one would take over the control socket (a stale socket,
   // with no live server behind it, is replaced)
   const running = await controlClient(paths.controlSocket)
