@@ -3,9 +3,10 @@
 //
 //   candidates(buf, start, end, out: Uint32Array) -> count
 //     Offsets (relative to start) where a credential may begin: an access-key-id prefix (AKIA, ASIA,
-//     ABIA, ACCA), or in any letter case "secret" + "_"? + "access"|"key", or "session"|"security" +
-//     "_"? + "token" (the names the assignment rules need). Every detector match contains one
-//     of these, so bytes without a candidate need no further look. At most out.length offsets are
+//     ABIA, ACCA); in any letter case "secret" sep? "access"|"key", "session"|"security" sep? "token",
+//     "aws" sep? "secret"|"token" (sep: one of "_-. "; the names the name rules need); an escaped
+//     "A" or a base64 anchor of a key-id prefix (what the decoders need). Every detector match
+//     contains one of these, so bytes without a candidate need no further look. At most out.length offsets are
 //     written; the return value is the full count (more than out.length means "too many, look at the
 //     whole range").
 //   countByte(buf, start, end, byte) -> count of that byte (newlines, for line numbers).
@@ -15,9 +16,8 @@
 //     memory stays that of the range being scanned; read again, they come back from the page cache.
 //     The mapping goes when the Buffer is collected.
 //
-// The search tests bytes at fixed distances per position at once ("A..A"; "se" then "c" or "s",
-// letter case folded with | 0x20), 32 positions per step with AVX2 where the
-// CPU has it, 16 with SSE2 otherwise, and verifies the few positions that pass in scalar code.
+// The search tests bytes at fixed distances per position at once (KL_LANES), 32 positions per step with AVX2 where the
+// CPU has it, 16 with SSSE3 otherwise, and verifies the few positions that pass in scalar code.
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <stdint.h>
@@ -41,31 +41,72 @@ static inline size_t word(const uint8_t *p, size_t i, size_t n, const char *w) {
   return k;
 }
 
-// "secret" then an optional "_" then "access" or "key"; "session" or "security", an optional "_",
-// then "token" (every spelling the assignment rules accept: aws_secret_access_key, SecretAccessKey,
-// AWS_SESSION_TOKEN, SecurityToken...).
+// A separator people put between the words of a name: aws_secret_access_key, aws-secret-key,
+// aws.secretkey, "Secret access key".
+static inline size_t sep(const uint8_t *p, size_t j, size_t n) {
+  return j < n && (p[j] == '_' || p[j] == '-' || p[j] == '.' || p[j] == ' ') ? 1 : 0;
+}
+
+// "secret" sep? ("access" | "key"); ("session" | "security") sep? "token"; "aws" sep? ("secret" |
+// "token"), in any letter case: every spelling the name rules accept (aws_secret_access_key,
+// SecretAccessKey, AWS_SECRET, aws.secretkey, AWS_SESSION_TOKEN, SecurityToken, aws_token...).
 static inline int keyword(const uint8_t *p, size_t i, size_t n) {
   size_t k;
   if ((k = word(p, i, n, "secret"))) {
     size_t j = i + k;
-    if (j < n && p[j] == '_') j++;
+    j += sep(p, j, n);
     return word(p, j, n, "access") || word(p, j, n, "key");
   }
   if ((k = word(p, i, n, "session")) || (k = word(p, i, n, "security"))) {
     size_t j = i + k;
-    if (j < n && p[j] == '_') j++;
+    j += sep(p, j, n);
     return word(p, j, n, "token") != 0;
+  }
+  if ((k = word(p, i, n, "aws"))) {
+    size_t j = i + k;
+    j += sep(p, j, n);
+    return word(p, j, n, "secret") || word(p, j, n, "token");
   }
   return 0;
 }
 
+// p[i..] equals the literal w (case-sensitive).
+static inline int lit(const uint8_t *p, size_t i, size_t n, const char *w) {
+  size_t k = strlen(w);
+  return i + k <= n && memcmp(p + i, w, k) == 0;
+}
+
+// Encoded forms the decoders read (src/scan/decode.ts): an escaped "A", the first letter of every
+// key id (JSON \u0041, HTML &#65; &#x41;, URL %41), and "AKIA" / "ASIA" / "ABIA" / "ACCA" in base64
+// at each of the three byte alignments (the four characters that do not depend on the bytes around).
+static inline int encoded(const uint8_t *p, size_t i, size_t n) {
+  switch (p[i]) {
+    case '\\':
+      return lit(p, i, n, "\\u0041");
+    case '&':
+      return lit(p, i, n, "&#65;") || lit(p, i, n, "&#x41;") || lit(p, i, n, "&#X41;");
+    case '%':
+      return lit(p, i, n, "%41");
+    case 'Q':
+      return lit(p, i, n, "QUtJ") || lit(p, i, n, "QVNJ") || lit(p, i, n, "QUJJ") || lit(p, i, n, "QUND");
+    case 'F':
+      return lit(p, i, n, "FLSU") || lit(p, i, n, "FTSU") || lit(p, i, n, "FCSU") || lit(p, i, n, "FDQ0");
+    case 'B':
+      return lit(p, i, n, "BS0l") || lit(p, i, n, "BU0l") || lit(p, i, n, "BQkl") || lit(p, i, n, "BQ0N");
+    default:
+      return 0;
+  }
+}
+
 // Verifies a candidate at p[i] (i < n) and returns 1 when it is one.
 static inline int verify(const uint8_t *p, size_t i, size_t n) {
-  if (p[i] == 'A') {
-    return i + 4 <= n && ((memcmp(p + i, "AKIA", 4) == 0) || (memcmp(p + i, "ASIA", 4) == 0) ||
-                          (memcmp(p + i, "ABIA", 4) == 0) || (memcmp(p + i, "ACCA", 4) == 0));
-  }
-  return lower(p[i]) == 's' && keyword(p, i, n);
+  if (p[i] == 'A' && i + 4 <= n &&
+      ((memcmp(p + i, "AKIA", 4) == 0) || (memcmp(p + i, "ASIA", 4) == 0) || (memcmp(p + i, "ABIA", 4) == 0) ||
+       (memcmp(p + i, "ACCA", 4) == 0)))
+    return 1;
+  int c = lower(p[i]);
+  if ((c == 's' || c == 'a') && keyword(p, i, n)) return 1;
+  return encoded(p, i, n);
 }
 
 typedef struct {
@@ -82,26 +123,58 @@ static inline void emit(sink_t *s, size_t at) {
 static void scalar_range(const uint8_t *p, size_t from, size_t n, sink_t *s) {
   for (size_t i = from; i < n; i++) {
     uint8_t c = p[i];
-    if ((c == 'A' || lower(c) == 's') && verify(p, i, n)) emit(s, i);
+    int l = lower(c);
+    if ((l == 's' || l == 'a' || c == '\\' || c == '&' || c == '%' || c == 'Q' || c == 'F' || c == 'B') &&
+        verify(p, i, n))
+      emit(s, i);
   }
 }
 
 #ifdef KL_X86
+// The vector filter (as Teddy in Hyperscan / ripgrep): each kind of candidate is a bucket bit; for
+// each of the first three bytes of a position, two 16-entry tables indexed by the byte's low and high
+// nibble give the buckets that byte may belong to; a position passes when a bucket survives all three.
+// The nibble split accepts a few more bytes than listed; verify() decides.
+static const char *const BUCKETS[][3] = {
+    {"A", "KSBC", "IC"},             // AKIA ASIA ABIA ACCA
+    {"sS", "eE", "cCsS"},            // secret, session, security
+    {"aA", "wW", "sS"},              // aws
+    {"\\&%", "u#4", "06xX1"},        // \u0041 &#65; &#x41; %41
+    {"Q", "UV", "tNJ"},              // base64 anchors, alignment 0
+    {"F", "LTCD", "SQ"},             // alignment 1
+    {"B", "SUQ", "0k"},              // alignment 2
+};
+static uint8_t lut_lo[3][16], lut_hi[3][16];
+
+static void build_luts(void) {
+  static int built = 0;
+  if (built) return;
+  for (size_t b = 0; b < sizeof(BUCKETS) / sizeof(BUCKETS[0]); b++)
+    for (int k = 0; k < 3; k++)
+      for (const char *c = BUCKETS[b][k]; *c; c++) {
+        lut_lo[k][(uint8_t)*c & 15] |= (uint8_t)(1u << b);
+        lut_hi[k][(uint8_t)*c >> 4] |= (uint8_t)(1u << b);
+      }
+  built = 1;
+}
+
+__attribute__((target("avx2"))) static inline __m256i avx2_class(const uint8_t *q, int k) {
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  __m256i v = _mm256_loadu_si256((const __m256i *)q);
+  __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lut_lo[k]));
+  __m256i hi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)lut_hi[k]));
+  return _mm256_and_si256(_mm256_shuffle_epi8(lo, _mm256_and_si256(v, low)),
+                          _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), low)));
+}
+
 __attribute__((target("avx2"))) static size_t avx2_range(const uint8_t *p, size_t n, sink_t *s) {
   size_t i = 0;
-  const __m256i A = _mm256_set1_epi8('A'), S = _mm256_set1_epi8('s'), E = _mm256_set1_epi8('e'),
-                Cc = _mm256_set1_epi8('c'), C = _mm256_set1_epi8(0x20);
-  for (; i + 32 + 3 <= n; i += 32) {
-    __m256i v0 = _mm256_loadu_si256((const __m256i *)(p + i));
-    __m256i v1 = _mm256_loadu_si256((const __m256i *)(p + i + 1));
-    __m256i v2 = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(p + i + 2)), C);
-    __m256i v3 = _mm256_loadu_si256((const __m256i *)(p + i + 3));
-    __m256i id = _mm256_and_si256(_mm256_cmpeq_epi8(v0, A), _mm256_cmpeq_epi8(v3, A));
-    // s e (c|s): secret, security, session
-    __m256i se = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(v0, C), S),
-                                  _mm256_cmpeq_epi8(_mm256_or_si256(v1, C), E));
-    se = _mm256_and_si256(se, _mm256_or_si256(_mm256_cmpeq_epi8(v2, Cc), _mm256_cmpeq_epi8(v2, S)));
-    uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(id, se));
+  build_luts();
+  const __m256i zero = _mm256_setzero_si256();
+  for (; i + 32 + 2 <= n; i += 32) {
+    __m256i c = _mm256_and_si256(_mm256_and_si256(avx2_class(p + i, 0), avx2_class(p + i + 1, 1)),
+                                 avx2_class(p + i + 2, 2));
+    uint32_t m = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, zero));
     while (m) {
       unsigned b = (unsigned)__builtin_ctz(m);
       if (verify(p, i + b, n)) emit(s, i + b);
@@ -131,28 +204,51 @@ __attribute__((target("avx2"))) static size_t avx2_count(const uint8_t *p, size_
 }
 #endif
 
-static size_t sse2_range(const uint8_t *p, size_t n, sink_t *s) {
-  size_t i = 0;
 #ifdef KL_X86
-  const __m128i A = _mm_set1_epi8('A'), S = _mm_set1_epi8('s'), E = _mm_set1_epi8('e'), Cc = _mm_set1_epi8('c'),
-                C = _mm_set1_epi8(0x20);
-  for (; i + 16 + 3 <= n; i += 16) {
-    __m128i v0 = _mm_loadu_si128((const __m128i *)(p + i));
-    __m128i v1 = _mm_loadu_si128((const __m128i *)(p + i + 1));
-    __m128i v2 = _mm_or_si128(_mm_loadu_si128((const __m128i *)(p + i + 2)), C);
-    __m128i v3 = _mm_loadu_si128((const __m128i *)(p + i + 3));
-    __m128i id = _mm_and_si128(_mm_cmpeq_epi8(v0, A), _mm_cmpeq_epi8(v3, A));
-    __m128i se = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(v0, C), S), _mm_cmpeq_epi8(_mm_or_si128(v1, C), E));
-    se = _mm_and_si128(se, _mm_or_si128(_mm_cmpeq_epi8(v2, Cc), _mm_cmpeq_epi8(v2, S)));
-    uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_or_si128(id, se));
+__attribute__((target("ssse3"))) static inline __m128i sse_class(const uint8_t *q, int k) {
+  const __m128i low = _mm_set1_epi8(0x0f);
+  __m128i v = _mm_loadu_si128((const __m128i *)q);
+  __m128i lo = _mm_loadu_si128((const __m128i *)lut_lo[k]), hi = _mm_loadu_si128((const __m128i *)lut_hi[k]);
+  return _mm_and_si128(_mm_shuffle_epi8(lo, _mm_and_si128(v, low)),
+                       _mm_shuffle_epi8(hi, _mm_and_si128(_mm_srli_epi16(v, 4), low)));
+}
+
+__attribute__((target("ssse3"))) static size_t ssse3_range(const uint8_t *p, size_t n, sink_t *s) {
+  size_t i = 0;
+  build_luts();
+  const __m128i zero = _mm_setzero_si128();
+  for (; i + 16 + 2 <= n; i += 16) {
+    __m128i c = _mm_and_si128(_mm_and_si128(sse_class(p + i, 0), sse_class(p + i + 1, 1)), sse_class(p + i + 2, 2));
+    uint32_t m = ~(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(c, zero)) & 0xffffu;
     while (m) {
       unsigned b = (unsigned)__builtin_ctz(m);
       if (verify(p, i + b, n)) emit(s, i + b);
       m &= m - 1;
     }
   }
-#endif
   return i;
+}
+#endif
+
+// KEYLESS_SCAN_SIMD=ssse3 or =scalar steps down from what the CPU has (the tests run every path).
+static int simd_allowed(const char *level) {
+  const char *want = getenv("KEYLESS_SCAN_SIMD");
+  if (!want || !*want || strcmp(want, "avx2") == 0) return 1;
+  if (strcmp(want, "ssse3") == 0) return strcmp(level, "avx2") != 0;
+  return 0;
+}
+
+static int have_ssse3(void) {
+#ifdef KL_X86
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init();
+    cached = __builtin_cpu_supports("ssse3") && simd_allowed("ssse3") ? 1 : 0;
+  }
+  return cached;
+#else
+  return 0;
+#endif
 }
 
 static int have_avx2(void) {
@@ -160,7 +256,7 @@ static int have_avx2(void) {
   static int cached = -1;
   if (cached < 0) {
     __builtin_cpu_init();
-    cached = __builtin_cpu_supports("avx2") ? 1 : 0;
+    cached = __builtin_cpu_supports("avx2") && simd_allowed("avx2") ? 1 : 0;
   }
   return cached;
 #else
@@ -223,13 +319,11 @@ static napi_value js_candidates(napi_env env, napi_callback_info info) {
   napi_get_typedarray_info(env, argv[3], &type, &cap, &out, NULL, NULL);
   if (type != napi_uint32_array) return throw_type(env, "scan kernel: out must be a Uint32Array");
   sink_t s = {(uint32_t *)out, cap, 0};
-  size_t done = have_avx2() ?
+  size_t done = 0;
 #ifdef KL_X86
-                            avx2_range(p, n, &s)
-#else
-                            0
+  if (have_avx2()) done = avx2_range(p, n, &s);
+  else if (have_ssse3()) done = ssse3_range(p, n, &s);
 #endif
-                            : sse2_range(p, n, &s);
   scalar_range(p, done, n, &s);
   napi_value result;
   napi_create_double(env, (double)s.count, &result);
@@ -339,13 +433,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, 4, props);
   napi_value simd;
-  napi_create_string_utf8(env, have_avx2() ? "avx2" :
-#ifdef KL_X86
-                                           "sse2"
-#else
-                                           "scalar"
-#endif
-                          , NAPI_AUTO_LENGTH, &simd);
+  napi_create_string_utf8(env, have_avx2() ? "avx2" : have_ssse3() ? "ssse3" : "scalar", NAPI_AUTO_LENGTH, &simd);
   napi_set_named_property(env, exports, "simd", simd);
   return exports;
 }

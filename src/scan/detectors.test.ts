@@ -140,4 +140,36 @@ describe('credential detectors', () => {
     // a generic secret_key with no AWS context anywhere is not an AWS secret
     assert.deepEqual(rules(`stripe:\n  secret_key: ${secret}\n`), []);
   });
+
+  test('more secret names: AWS_SECRET, XML attributes, command-line flags, separators (issue 22)', () => {
+    const secret = fakeSecretAccessKey();
+    for (const text of [
+      `AWS_SECRET=${secret}`,
+      `<add key="AWSSecretKey" value="${secret}" />`,
+      `aws iam x --secret-access-key ${secret}`,
+      `aws-secret-key: ${secret}`,
+      `Secret access key: ${secret} (aws console)`,
+      `awsSecret := "${secret}"`,
+    ])
+      assert.deepEqual(rules(text), ['SCAN_AWS_SECRET_ACCESS_KEY'], text.slice(0, 40));
+  });
+
+  test('session tokens under other names: session, session_token, aws_token in YAML, XML, JSON (issue 22)', () => {
+    const id = fakeAccessKeyId('ASIA');
+    const token = `IQoJb3JpZ2luX2Vj${randomBytes(240).toString('base64').replace(/=+$/, '')}`;
+    const random = randomBytes(240).toString('base64');
+    for (const text of [
+      `aws:\n  id: ${id}\n  session: ${token}\n`,
+      `creds:\n  id: ${id}\n  session_token: ${random}\n`,
+      `<c><id>${id}</id><Session>${token}</Session></c>`,
+      `{"id": "${id}", "aws_token": "${random}"}`,
+      `{"aws_token": "${random}"}`,
+      `<aws_token>${random}</aws_token>`,
+      `security_token: ${token}`, // no AWS context, but an STS token's own header
+    ])
+      assert.ok(rules(text).includes('SCAN_AWS_SESSION_TOKEN'), text.slice(0, 50));
+    // short names mean nothing without a key id next to them; nor a generic security token
+    assert.deepEqual(rules(`web:\n  session: ${random}\n  token: ${random}\n`), []);
+    assert.deepEqual(rules(`csrf:\n  security_token: ${random}\n`), []);
+  });
 });

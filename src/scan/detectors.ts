@@ -3,8 +3,10 @@
 // tokens by assignment. AWS documentation examples and obvious placeholders are informational.
 import { createHash } from 'node:crypto';
 import { accountOfKeyId } from './key-account.js';
+import { base64Spans, escapeSpans } from './decode.js';
+import { CANDIDATE_TEST } from './kernel.js';
 import { redactAccessKeyId } from '../util/redact.js';
-import type { Finding, Location, Severity } from './types.js';
+import type { Decoding, Finding, Location, Severity } from './types.js';
 
 export const Rule = {
   ACCESS_KEY_ID: 'SCAN_AWS_ACCESS_KEY_ID',
@@ -20,17 +22,33 @@ export const Rule = {
 
 const KEY_ID = /(?<![A-Z0-9])(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/g;
 const SECRET40 = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
-/** "secret" + "_"? + ("access" + "_"?)? + "key" in any case: the names the native prefilter lets through */
-const SECRET_NAME = /secret_?(?:access_?)?key/gi;
+/** a separator between the words of a name, as the kernel's candidates allow */
+const S = '[-_. ]?';
 /**
- * after a name: a closing quote (JSON, escaped JSON) and bracket (code: $c['name'] => ...), then
- * = : => or > (XML), then the 40-character value
+ * A secret key's name, case- and separator-insensitive: aws_secret_access_key, SecretAccessKey,
+ * secret_key, secretkey, aws.secretkey, AWS_SECRET, aws-secret-key, "Secret access key".
  */
-const AFTER_NAME = /(?:\\?["'])?\]?\s*(?:=>|[:=>])\s*(?:\\?["'])?([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])/y;
-const TOKEN_ASSIGN =
-  /(aws_?session_?token|aws_?security_?token|sessiontoken)["']?\s*[:=]\s*["']?([A-Za-z0-9+/=]{100,})/gi;
+const SECRET_NAME = new RegExp(`aws${S}secret(?:${S}(?:access${S})?key)?|secret${S}(?:access${S})?key`, 'gi');
+/**
+ * A session token's name: strong ones (session_token, security_token, aws_token, AwsSessionToken)
+ * and weak ones (session, token), which count only next to a key id (a YAML or XML block with the
+ * key id, its secret and the token under short names).
+ */
+const TOKEN_NAME = new RegExp(
+  `(?:aws${S})?(?:session|security)${S}token|aws${S}token|(?<![A-Za-z0-9])(?:session|token)(?![A-Za-z0-9])`,
+  'gi',
+);
+/**
+ * After a name: a closing quote (JSON, escaped JSON) and bracket (code: $c['name'] => ...), then
+ * = : := => or > (XML), an XML attribute (key="AWSSecretKey" value="..."), or blanks (a command
+ * line: aws configure set aws_secret_access_key VALUE), then the value.
+ */
+const AFTER = '(?:\\\\?["\'])?\\]?(?:\\s*(?::=|=>|[:=>])\\s*|\\s+value\\s*=\\s*|[ \\t]+)(?:\\\\?["\'])?';
+const AFTER_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])`, 'y');
+const AFTER_TOKEN_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{100,}={0,2})`, 'y');
+/** How STS session tokens begin (the serialized token's version header), old and new formats. */
+const STS_TOKEN_START = /^(?:IQoJb3JpZ2lu|IgoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz|AgoJb3JpZ2lu)/;
 const EXAMPLE_IDS = new Set(['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE']);
-const KEYWORDS = /secret_?(?:access|key)|session_?token|security_?token/i;
 
 const PAIR_WINDOW = 1024;
 
@@ -47,15 +65,9 @@ function pairingWindows(ids: { index: number }[], length: number): [number, numb
   return out;
 }
 
-/** Cheap literal prefilter: most text has none of these, and then no regex runs at all. */
+/** Cheap prefilter, the kernel's own test: most text has no candidate, and then no regex runs at all. */
 function mayContain(text: string): boolean {
-  return (
-    text.includes('AKIA') ||
-    text.includes('ASIA') ||
-    text.includes('ABIA') ||
-    text.includes('ACCA') ||
-    KEYWORDS.test(text)
-  );
+  return CANDIDATE_TEST.test(text);
 }
 
 export function fingerprint(rule: string, secret: string, path: string): string {
@@ -81,7 +93,7 @@ function isPlaceholder(s: string): boolean {
  * lowercase hex (a SHA-1 or other digest; a real secret access key is base64 with both cases).
  */
 export function isSecretPlaceholder(s: string): boolean {
-  return isPlaceholder(s) || /^(.)\1+$/.test(s) || /^[0-9a-f]+$/.test(s);
+  return isPlaceholder(s) || /^(.)\1+$/.test(s) || /^[0-9a-f]+$/i.test(s);
 }
 
 /**
@@ -125,11 +137,45 @@ export interface DetectOptions {
   base: Omit<Location, 'line' | 'column'>;
   /** the text is a window of a binary file: NUL bytes are fine, places are byte offsets (offset) */
   binary?: boolean;
+  /** decodings that led to this text (set by the detectors themselves when they look inside one) */
+  decoded?: Decoding[];
 }
 
-/** All credential findings in one text. */
+/** How many decodings deep the detectors look (base64 of a file holding JSON escapes is two). */
+export const MAX_DECODE_DEPTH = 3;
+
+/** All credential findings in one text, also inside its encoded parts (base64, escapes). */
 export function detectCredentials(text: string, options: DetectOptions): Finding[] {
-  if (!mayContain(text) || (!options.binary && looksBinary(text))) return [];
+  // (decoded text is rare and bounded: no prefilter there, its own escapes may hide the candidates)
+  if ((!options.decoded && !mayContain(text)) || (!options.binary && looksBinary(text))) return [];
+  const out = detectPlain(text, options);
+  const depth = options.decoded?.length ?? 0;
+  if (options.binary || depth >= MAX_DECODE_DEPTH) return out;
+  const seen = new Set(out.map((f) => `${f.rule}\0${f.fingerprint}`));
+  const spans = [...escapeSpans(text), ...base64Spans(text)];
+  for (const span of spans) {
+    const decoded = [...(options.decoded ?? []), span.decoding];
+    for (const f of detectCredentials(span.text, { ...options, decoded })) {
+      if (seen.has(`${f.rule}\0${f.fingerprint}`)) continue;
+      seen.add(`${f.rule}\0${f.fingerprint}`);
+      if (span.decoding === 'base64') {
+        // a finding inside a base64 value is placed at the value
+        const at = lineOf(text, span.at);
+        f.location = { ...f.location, line: at.line, column: at.column };
+      }
+      if (!f.decoded) {
+        // set once, by the innermost decoding that found it
+        f.decoded = decoded;
+        f.message += ` (after decoding ${decoded.join(', then ')})`;
+      }
+      out.push(f);
+    }
+  }
+  return out;
+}
+
+/** Findings in the text as it is (no decoding). */
+function detectPlain(text: string, options: DetectOptions): Finding[] {
   const out: Finding[] = [];
   const where = (index: number): Location =>
     options.binary ? { ...options.base, offset: index } : { ...options.base, ...lineOf(text, index) };
@@ -157,6 +203,17 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
       keyId: redactAccessKeyId(id),
     });
   }
+  const nearId = (index: number): boolean => ids.some((i) => Math.abs(i.index - index) <= PAIR_WINDOW);
+  /** "aws" in the name itself or in the 300 bytes before it, or a key id within the pairing window */
+  const awsContext = (nameStart: number, name: string): boolean => {
+    let b = nameStart;
+    while (b > 0 && /[A-Za-z0-9_.-]/.test(text[b - 1] as string)) b--;
+    return (
+      /access|aws/i.test(name) ||
+      /aws/i.test(text.slice(Math.max(0, b - 300), nameStart)) ||
+      nearId(nameStart)
+    );
+  };
   const secrets = new Map<number, string>();
   // a value assigned to a secret's name, in every common syntax (env, INI, YAML, JSON and escaped
   // JSON, XML, HCL, properties, code): aws_secret_access_key, SecretAccessKey, awsSecretKey,
@@ -166,13 +223,7 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
     AFTER_NAME.lastIndex = at + m[0].length;
     const v = AFTER_NAME.exec(text);
     if (!v) continue;
-    let b = at;
-    while (b > 0 && /[A-Za-z0-9_.-]/.test(text[b - 1] as string)) b--;
-    const aws =
-      /access/i.test(m[0]) ||
-      /aws/i.test(text.slice(b, at)) ||
-      /aws/i.test(text.slice(Math.max(0, b - 300), b));
-    if (aws) secrets.set(AFTER_NAME.lastIndex - 40, v[1] as string);
+    if (awsContext(at, m[0])) secrets.set(AFTER_NAME.lastIndex - 40, v[1] as string);
   }
   // Secrets are looked for only in a window around each key id (±1,024 bytes, as trufflehog), never
   // over the whole text: the bounded-run regex is costly per position (reference/scanning.md §6.2).
@@ -214,11 +265,22 @@ export function detectCredentials(text: string, options: DetectOptions): Finding
       ...(near && !example && accountOfKeyId(near.id) ? { account: accountOfKeyId(near.id) as string } : {}),
     });
   }
-  for (const m of text.matchAll(TOKEN_ASSIGN)) {
-    const index = (m.index ?? 0) + m[0].length - (m[2] as string).length;
+  // session tokens: a strong name anywhere in an AWS context, a weak one (session, token) next to a key id
+  const tokens = new Map<number, string>();
+  for (const m of text.matchAll(TOKEN_NAME)) {
+    const at = m.index ?? 0;
+    const weak = /^(?:session|token)$/i.test(m[0]);
+    if (weak && !nearId(at)) continue;
+    AFTER_TOKEN_NAME.lastIndex = at + m[0].length;
+    const v = AFTER_TOKEN_NAME.exec(text);
+    if (!v) continue;
+    const t = v[1] as string;
+    if (!weak && !awsContext(at, m[0]) && !STS_TOKEN_START.test(t)) continue;
+    tokens.set(AFTER_TOKEN_NAME.lastIndex - t.length, t);
+  }
+  for (const [index, t] of tokens) {
     if (ignoredLine(text, index)) continue;
-    const t = m[2] as string;
-    const example = isPlaceholder(t) || t.startsWith('AQoDYXdzEJr');
+    const example = isPlaceholder(t) || t.startsWith('AQoDYXdzEJr') || /^(.)\1+$/.test(t);
     out.push({
       rule: example ? Rule.EXAMPLE_KEY : Rule.SESSION_TOKEN,
       severity: example ? 'info' : 'medium',

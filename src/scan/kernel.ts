@@ -5,12 +5,13 @@
 import { createRequire } from 'node:module';
 
 export interface ScanKernel {
-  /** "native-avx2", "native-sse2", "native-scalar" or "js" */
+  /** "native-avx2", "native-ssse3", "native-scalar" or "js" */
   readonly name: string;
   /**
    * Offsets (relative to start) in buf[start, end) where an access-key-id prefix (AKIA, ASIA, ABIA,
-   * ACCA) begins, or in any letter case "secret" + "_"? + "access" | "key", or "session" | "security"
-   * + "_"? + "token" (what the assignment rules need), in order. Writes at most
+   * ACCA) begins; in any letter case "secret" sep? "access" | "key", "session" | "security" sep?
+   * "token", "aws" sep? "secret" | "token" (sep: one of "_-. "; what the name rules need); an
+   * escaped "A" or a base64 anchor of a key-id prefix (what the decoders need), in order. Writes at most
    * out.length of them and returns how many there are.
    */
   candidates(buf: Buffer, start: number, end: number, out: Uint32Array): number;
@@ -19,10 +20,28 @@ export interface ScanKernel {
 }
 
 const ci = (word: string): string => [...word].map((c) => `[${c}${c.toUpperCase()}]`).join('');
+const SEP = '[-_. ]?';
+/** Base64 of "AKIA", "ASIA", "ABIA", "ACCA" at each byte alignment: the four characters fixed there. */
+export const BASE64_ANCHORS = [
+  ['QUtJ', 'QVNJ', 'QUJJ', 'QUND'],
+  ['FLSU', 'FTSU', 'FCSU', 'FDQ0'],
+  ['BS0l', 'BU0l', 'BQkl', 'BQ0N'],
+].flat();
+/** An escaped "A" (the first letter of every key id): JSON, HTML (decimal, hex), URL. */
+export const ESCAPED_A = ['\\u0041', '&#65;', '&#x41;', '&#X41;', '%41'];
 const CANDIDATE = new RegExp(
-  `AKIA|ASIA|ABIA|ACCA|${ci('secret')}_?(?:${ci('access')}|${ci('key')})|(?:${ci('session')}|${ci('security')})_?${ci('token')}`,
+  [
+    'AKIA|ASIA|ABIA|ACCA',
+    `${ci('secret')}${SEP}(?:${ci('access')}|${ci('key')})`,
+    `(?:${ci('session')}|${ci('security')})${SEP}${ci('token')}`,
+    `${ci('aws')}${SEP}(?:${ci('secret')}|${ci('token')})`,
+    ...ESCAPED_A.map((e) => e.replace(/\\/g, '\\\\')),
+    ...BASE64_ANCHORS,
+  ].join('|'),
   'g',
 );
+/** The same search as a test (does the text hold any candidate?), for the detectors' own prefilter. */
+export const CANDIDATE_TEST = new RegExp(CANDIDATE.source);
 
 export const jsKernel: ScanKernel = {
   name: 'js',

@@ -47,7 +47,14 @@ function everyField(): Finding[] {
     base: { path: '/repo/bin/tool' },
     binary: true,
   });
-  return [...inFile, ...inLayer, inContainer, live, ...inBinary];
+  // a key found inside a base64 value
+  const encoded = Buffer.from(`aws_access_key_id=${id}\naws_secret_access_key=${secret}\n`).toString(
+    'base64',
+  );
+  const inBase64 = detectCredentials(`data:\n  credentials: ${encoded}\n`, {
+    base: { path: '/repo/k8s.yaml' },
+  });
+  return [...inFile, ...inLayer, inContainer, live, ...inBinary, ...inBase64];
 }
 
 const report = (findings: Finding[]): Record<string, unknown> =>
@@ -71,20 +78,21 @@ function firstFinding(doc: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe('report schemas', () => {
-  test('the findings under test use every optional field (location line, column, offset, image, layer, container; keyId, deleted, verified)', () => {
+  test('the findings under test use every optional field (location line, column, offset, image, layer, container; keyId, deleted, verified, decoded)', () => {
     const doc = report(everyField());
     const findings = doc.findings as {
       location: Record<string, unknown>;
       keyId?: string;
       deleted?: string;
       verified?: string;
+      decoded?: string[];
     }[];
     for (const k of ['line', 'column', 'offset', 'image', 'layer', 'container'])
       assert.ok(
         findings.some((f) => f.location[k] !== undefined),
         `some finding has location.${k}`,
       );
-    for (const k of ['keyId', 'deleted', 'verified'] as const)
+    for (const k of ['keyId', 'deleted', 'verified', 'decoded'] as const)
       assert.ok(
         findings.some((f) => f[k] !== undefined),
         `some finding has ${k}`,

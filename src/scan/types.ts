@@ -1,5 +1,8 @@
 // Scanner data: findings are data (rule, severity, where, redacted excerpt), never errors.
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+/** An encoding the scanner looks inside (src/scan/decode.ts). */
+export type Decoding = 'base64' | 'json-escape' | 'url' | 'html';
+
 export const SEVERITIES: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 
 export interface Location {
@@ -29,6 +32,8 @@ export interface Finding {
   /** the AWS account the key id belongs to, decoded offline from the id (newer id formats only) */
   account?: string;
   deleted?: string;
+  /** the decodings that led to it, outermost first (base64, json-escape, url, html), when it was encoded */
+  decoded?: Decoding[];
   verified?: 'live' | 'invalid' | 'unknown';
   /** --verify: whether the key's account is one of the user's (their credentials' or a role's in ~/.aws/config) */
   owner?: 'yours' | 'not-yours';

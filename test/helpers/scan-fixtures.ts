@@ -1,6 +1,8 @@
 // Scanner fixture folders (test/fixtures/scan/{ok,ng}.<case>/input + expected.json). Committed inputs
 // hold placeholders ({{AKIA_1}}, {{SECRET_1}}, {{TOKEN_1}}, ...) that are expanded here into freshly
-// generated values, so no AWS-shaped key is ever committed. The same placeholder within one case
+// generated values, so no AWS-shaped key is ever committed. {{encode:KIND}}...{{/encode}} encodes what
+// it holds (after expansion) as base64, JSON \u escapes, URL %XX or HTML &#NN; entities, nesting
+// allowed (the innermost first). The same placeholder within one case
 // expands to the same value (a key id and "its" secret stay a pair).
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -53,6 +55,8 @@ function generate(kind: string): string {
       return `IQoJb3JpZ2luX2Vj${b64(240).replace(/=+$/, '')}`;
     case 'HEX_40':
       return randomBytes(20).toString('hex');
+    case 'HEX_40_UPPER':
+      return randomBytes(20).toString('hex').toUpperCase();
     case 'HEX_64':
       return randomBytes(32).toString('hex');
     case 'BASE64_88':
@@ -68,6 +72,30 @@ function generate(kind: string): string {
     default:
       throw new Error(`unknown fixture placeholder kind ${kind}`);
   }
+}
+
+/** {{encode:KIND}}text{{/encode}}, innermost first: the text (placeholders expanded) encoded whole. */
+const REGION = /\{\{encode:(base64|json-escape|url|html)\}\}((?:(?!\{\{encode:)[\s\S])*?)\{\{\/encode\}\}/;
+
+function encode(kind: string, text: string): string {
+  const codes = [...text].map((c) => c.charCodeAt(0));
+  switch (kind) {
+    case 'base64':
+      return Buffer.from(text, 'latin1').toString('base64');
+    case 'json-escape':
+      return codes.map((c) => `\\u${c.toString(16).padStart(4, '0')}`).join('');
+    case 'url':
+      return codes.map((c) => `%${c.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    default:
+      return codes.map((c) => `&#${c};`).join('');
+  }
+}
+
+function encodeRegions(text: string): string {
+  for (let m = REGION.exec(text); m; m = REGION.exec(text))
+    text =
+      text.slice(0, m.index) + encode(m[1] as string, m[2] as string) + text.slice(m.index + m[0].length);
+  return text;
 }
 
 export interface ExpandedFixture {
@@ -86,11 +114,13 @@ export async function expandFixture(src: string, dest: string): Promise<Expanded
         continue;
       }
       const text = (await readFile(from)).toString('latin1');
-      const out = text.replace(PLACEHOLDER, (_, kind: string, n: string) => {
-        const key = `${kind}_${n}`;
-        if (!values.has(key)) values.set(key, generate(kind));
-        return values.get(key) as string;
-      });
+      const out = encodeRegions(
+        text.replace(PLACEHOLDER, (_, kind: string, n: string) => {
+          const key = `${kind}_${n}`;
+          if (!values.has(key)) values.set(key, generate(kind));
+          return values.get(key) as string;
+        }),
+      );
       const to = join(dest, relative(src, from));
       await mkdir(dirname(to), { recursive: true });
       await writeFile(to, Buffer.from(out, 'latin1'));

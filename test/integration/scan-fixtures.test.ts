@@ -21,6 +21,8 @@ interface Expected {
   path: string;
   line?: number;
   offset?: number;
+  /** the decodings that led to it */
+  decoded?: string[];
 }
 
 describe('scanner fixture corpus', () => {
@@ -40,6 +42,7 @@ describe('scanner fixture corpus', () => {
         path: relative(dir, f.location.path),
         ...(f.location.line !== undefined ? { line: f.location.line } : {}),
         ...(f.location.offset !== undefined ? { offset: f.location.offset } : {}),
+        ...(f.decoded ? { decoded: f.decoded } : {}),
       }));
       // credentials never show in a report (placeholders such as AKIA_XXXX may: they are not secret)
       const generated = [...values.entries()]
