@@ -2,7 +2,8 @@
 // small text files, one large text file and binaries each, a few planted key pairs) next to ripgrep
 // searching the same bytes for the same key-id pattern, in one run, as a ratio. keyless runs in a
 // child process so its peak resident memory is measured too. Usage: npm run bench scan
-// (BENCH_MB=256 for a quicker run).
+// (BENCH_MB=256 for a quicker run; BENCH_BASELINE=OTHER/dist also scans with an earlier build, in
+// turn with this one, and gives the ratio).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -133,9 +134,13 @@ closeSync(fd);
 const mb = statSync(tarPath).size / (1024 * 1024);
 
 const targetsModule = fileURLToPath(new URL('../src/scan/targets.js', import.meta.url));
-const keylessScript = `
+/** The same scan by another build (BENCH_BASELINE=DIR, a dist/ folder of an earlier commit), in the same run. */
+const baselineModule = process.env.BENCH_BASELINE
+  ? join(process.env.BENCH_BASELINE, 'src/scan/targets.js')
+  : undefined;
+const scanScript = (module: string): string => `
 import { readFileSync } from 'node:fs';
-import { scanFile } from ${JSON.stringify(targetsModule)};
+import { scanFile } from ${JSON.stringify(module)};
 const t = process.hrtime.bigint();
 // what keyless scan FILE.tar runs
 const findings = await scanFile(${JSON.stringify(tarPath)}, 'archive');
@@ -153,8 +158,10 @@ interface KeylessRun {
   findings: number;
   maxRssKb: number;
 }
-const runKeyless = (): KeylessRun => {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', keylessScript], { encoding: 'utf8' });
+const runKeyless = (module = targetsModule): KeylessRun => {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', scanScript(module)], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`keyless scan failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as KeylessRun;
 };
@@ -186,7 +193,9 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const ks: KeylessRun[] = [];
 const rs: { seconds: number; matches: number }[] = [];
 const cs: number[] = [];
+const bs: KeylessRun[] = [];
 for (let i = 0; i < rounds; i++) {
+  if (baselineModule) bs.push(runKeyless(baselineModule));
   ks.push(runKeyless());
   rs.push(runRg());
   cs.push(runCli());
@@ -208,6 +217,13 @@ console.log(
     `ratio keyless/ripgrep throughput: ${(best(rSec) / best(kSec)).toFixed(2)} best, ${(median(rSec) / median(kSec)).toFixed(2)} median; ` +
     `whole command \`keyless scan FILE --format json\` (Node start included) ${(mb / median(cs)).toFixed(0)} MB/s median, ratio ${(median(rSec) / median(cs)).toFixed(2)}`,
 );
+if (baselineModule) {
+  const bSec = bs.map((x) => x.seconds);
+  console.log(
+    `scan-throughput vs baseline ${process.env.BENCH_BASELINE}: ${(mb / best(bSec)).toFixed(0)} MB/s best, ${(mb / median(bSec)).toFixed(0)} median (peak RSS ${(Math.max(...bs.map((x) => x.maxRssKb)) / 1024).toFixed(0)} MB, ${bs[0]?.findings} findings); ` +
+      `ratio this build/baseline throughput: ${(best(bSec) / best(kSec)).toFixed(2)} best, ${(median(bSec) / median(kSec)).toFixed(2)} median`,
+  );
+}
 if (found !== planted.length) {
   console.error(`scan-throughput: MISSED ${planted.length - found} planted key(s)`);
   process.exitCode = 1;
