@@ -51,6 +51,9 @@ function generate(kind: string): string {
       return secret(false);
     case 'SECRET_SLASH':
       return secret(true);
+    case 'RANDOM40':
+      // secret-shaped noise (a decoy: placed near a key id, assigned to nothing)
+      return secret(false);
     case 'TOKEN':
       return `IQoJb3JpZ2luX2Vj${b64(240).replace(/=+$/, '')}`;
     case 'HEX_40':
@@ -97,6 +100,9 @@ function encodeRegions(text: string): string {
       text.slice(0, m.index) + encode(m[1] as string, m[2] as string) + text.slice(m.index + m[0].length);
   return text;
 }
+
+/** Kinds that are credentials: in an ng.* case each one must be found (the corpus's recall). */
+export const CREDENTIAL_KINDS = /^(AKIA|ASIA|ABIA|ACCA|AKIA_DIGITS|AKIA_TEST|SECRET|SECRET_SLASH|TOKEN)_\d+$/;
 
 export interface ExpandedFixture {
   /** generated value of each placeholder, e.g. { SECRET_1: "..." } */
