@@ -21,6 +21,8 @@ export interface KeylessPaths {
   readonly ecrDir: string;
   readonly ecrTokenCache: string;
   readonly ecrLogFile: string;
+  /** per-registry settings: host → account, region, profile or role (keyless ecr configure) */
+  readonly ecrRegistries: string;
   /** swarm agent state */
   readonly swarmDir: string;
   /** lock files */
@@ -44,6 +46,7 @@ export function keylessPaths(home: string): KeylessPaths {
     ecrDir,
     ecrTokenCache: join(ecrDir, 'tokens.json'),
     ecrLogFile: join(ecrDir, 'helper.log'),
+    ecrRegistries: join(ecrDir, 'registries.json'),
     swarmDir: join(home, 'swarm'),
     locksDir: join(home, 'locks'),
   };

@@ -7,6 +7,7 @@ import { nonEmpty } from '../config/env.js';
 import { KeylessError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { hostOf, parseRegistryHost } from './registry-host.js';
+import { registryKey } from './registry-settings.js';
 
 export const HELPER_NAME = 'keyless';
 
@@ -18,15 +19,18 @@ export async function configureCredHelpers(
   env: KeylessEnv,
   registries: string[],
   remove: boolean,
+  /** registries with per-registry settings (any host): served too */
+  configured: ReadonlySet<string> = new Set(),
 ): Promise<{ path: string; changed: string[] }> {
   const hosts = registries.map((r) => {
-    if (!parseRegistryHost(r)) {
+    if (configured.has(registryKey(r))) return registryKey(r);
+    if (!parseRegistryHost(r) && !remove) {
       throw new KeylessError(
         'ECR_NOT_A_REGISTRY',
-        `"${r}" is not an ECR registry host (like 123456789012.dkr.ecr.eu-west-1.amazonaws.com or public.ecr.aws).`,
+        `"${r}" is not an ECR registry host (like 123456789012.dkr.ecr.eu-west-1.amazonaws.com or public.ecr.aws). For another host (a pull-through cache or VPC-endpoint name, host:port), say which ECR registry it is: --account ACCOUNT --region REGION.`,
       );
     }
-    return hostOf(r);
+    return parseRegistryHost(r) ? hostOf(r) : registryKey(r);
   });
   const path = dockerConfigPath(env);
   let text = '';

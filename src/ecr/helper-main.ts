@@ -4,7 +4,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadEnv } from '../config/env.js';
 import { keylessPaths } from '../config/paths.js';
-import { parseRegistryHost } from './registry-host.js';
+import { readRegistrySettings, resolveRegistry, type ResolvedRegistry } from './registry-settings.js';
 import { cacheKey, readCache, storeToken, usable } from './token-cache.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
@@ -74,13 +74,36 @@ async function get(
 ): Promise<number> {
   const serverUrl = input.trim();
   if (serverUrl === '') return fail('no credentials server URL');
-  const registry = parseRegistryHost(serverUrl);
-  if (!registry) return fail(NOT_FOUND);
-  const profile = env.vars.KEYLESS_ECR_PROFILE || env.awsProfile;
-  const identity = profile
-    ? `profile:${profile}`
-    : `chain:${env.vars.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ?? env.vars.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? env.vars.AWS_ROLE_ARN ?? 'default'}`;
-  const key = cacheKey({ kind: registry.kind, host: registry.host, region: registry.region, identity });
+  // the per-registry settings (any host) first, then ECR hosts by name; anything else is not ours
+  let resolved: ResolvedRegistry | undefined;
+  try {
+    resolved = resolveRegistry(serverUrl, await readRegistrySettings(paths.ecrRegistries));
+  } catch (err) {
+    log(`get: ${(err as Error).message}`);
+    return fail(`keyless: ${(err as Error).message}`);
+  }
+  if (!resolved) return fail(NOT_FOUND);
+  const registry = resolved.registry;
+  const profile = resolved.roleArn
+    ? resolved.profile
+    : (resolved.profile ?? (env.vars.KEYLESS_ECR_PROFILE || env.awsProfile));
+  const who = { ...(profile ? { profile } : {}), ...(resolved.roleArn ? { roleArn: resolved.roleArn } : {}) };
+  const identity =
+    profile || resolved.roleArn
+      ? [profile ? `profile:${profile}` : '', resolved.roleArn ? `role:${resolved.roleArn}` : '']
+          .filter(Boolean)
+          .join(' ')
+      : `chain:${env.vars.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ?? env.vars.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? env.vars.AWS_ROLE_ARN ?? 'default'}`;
+  const key = cacheKey({
+    kind: registry.kind,
+    host: registry.host,
+    region: registry.region,
+    // a configured host names its account in the settings: a changed setting must not hit the old token
+    identity:
+      resolved.configured && registry.kind === 'private'
+        ? `${identity} account:${registry.account}`
+        : identity,
+  });
   const now = Date.now();
   try {
     const cache = await readCache(paths.ecrTokenCache, log);
@@ -94,7 +117,7 @@ async function get(
     // stderr goes straight to the user's terminal: keep the SDK's Node-version warning off it
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const { fetchEcrToken } = await import('./fetch-token.js');
-    const token = await fetchEcrToken(registry, env, profile, log);
+    const token = await fetchEcrToken(registry, env, who, log);
     // An expiry already past at receipt is not what ECR does (an emulator, or a badly skewed clock).
     // Such a token is cached only briefly (usable for 15 minutes): long enough not to call ECR on every
     // pull, short enough that a token a registry really gave out expired is not reused for hours.
@@ -108,7 +131,14 @@ async function get(
     await storeToken(
       paths.ecrTokenCache,
       key,
-      { username: token.username, secret: token.secret, expiresAt, requestedAt: now },
+      {
+        username: token.username,
+        secret: token.secret,
+        expiresAt,
+        requestedAt: now,
+        registry: registry.host,
+        identity,
+      },
       now,
       log,
     ).catch((err: Error) => log(`cannot write the token cache: ${err.message}`));

@@ -13,6 +13,9 @@ export interface CachedToken {
   /** epoch ms */
   expiresAt: number;
   requestedAt: number;
+  /** the registry host and the credentials' identity (a profile, a role), for `keyless ecr cache list` */
+  registry?: string;
+  identity?: string;
 }
 
 interface CacheFile {

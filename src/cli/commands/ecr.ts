@@ -2,6 +2,14 @@
 import type { Command } from 'commander';
 import { action } from '../action.js';
 
+export interface EcrConfigureOptions {
+  profile?: string;
+  roleArn?: string;
+  account?: string;
+  region?: string;
+  remove?: boolean;
+}
+
 export function registerEcrCommands(program: Command): void {
   const ecr = program
     .command('ecr')
@@ -9,26 +17,28 @@ export function registerEcrCommands(program: Command): void {
   ecr
     .command('configure')
     .description(
-      'point docker at docker-credential-keyless for these registries (credHelpers in the docker config)',
+      'point docker at docker-credential-keyless for these registries (credHelpers in the docker config), and set which account, region and credentials each one uses',
     )
-    .argument('<registry...>', 'ECR registry hosts')
-    .option('--remove', 'take the entries out again')
+    .argument('<registry...>', 'registry hosts: ECR hosts, or any host[:port] with --account and --region')
+    .option('--profile <profile>', 'get their tokens with this keyless / ~/.aws/config profile')
+    .option('--role-arn <arn>', 'get their tokens as this role (assumed from --profile, or the default)')
+    .option(
+      '--account <id>',
+      'the ECR registry (account) behind the host: needed for a host that is not an ECR name',
+    )
+    .option('--region <region>', "the registry's region: needed for a host that is not an ECR name")
+    .option('--remove', 'take the entries out again (credHelpers and settings)')
     .addHelpText(
       'after',
-      '\nExample:\n  keyless ecr configure 123456789012.dkr.ecr.eu-west-1.amazonaws.com public.ecr.aws',
+      '\nSettings live in $KEYLESS_HOME/ecr/registries.json (no secret in it).\n' +
+        'Examples:\n  keyless ecr configure 123456789012.dkr.ecr.eu-west-1.amazonaws.com public.ecr.aws\n' +
+        '  keyless ecr configure 123456789012.dkr.ecr.eu-west-1.amazonaws.com --profile prod\n' +
+        '  keyless ecr configure registry.internal:5000 --account 123456789012 --region eu-west-1 --role-arn arn:aws:iam::123456789012:role/pull',
     )
     .action(
-      action(async (registries: string[], opts: { remove?: boolean }) => {
-        const { loadEnv } = await import('../../config/env.js');
-        const { configureCredHelpers } = await import('../../ecr/configure.js');
-        const { output } = await import('../output.js');
-        const r = await configureCredHelpers(loadEnv(), registries, opts.remove ?? false);
-        output.data(
-          r.changed.length === 0
-            ? `${r.path}: nothing to change`
-            : `${r.path}: ${opts.remove ? 'removed' : 'added'} ${r.changed.join(', ')} (backup: ${r.path}.keyless-backup)`,
-        );
-        return 0;
+      action(async (registries: string[], opts: EcrConfigureOptions) => {
+        const { runEcrConfigure } = await import('./ecr/configure.js');
+        return runEcrConfigure(registries, opts);
       }),
     );
   ecr
@@ -47,6 +57,16 @@ export function registerEcrCommands(program: Command): void {
   const cache = ecr
     .command('cache')
     .description("the ECR helper's token cache ($KEYLESS_HOME/ecr/tokens.json)");
+  cache
+    .command('list')
+    .description('the cached tokens: registry, identity, expiry (never a token)')
+    .option('--json', 'one JSON document')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        const { runEcrCacheList } = await import('./ecr/configure.js');
+        return runEcrCacheList(opts.json ?? false);
+      }),
+    );
   cache
     .command('clear')
     .description('forget every cached ECR token (the next pull asks ECR again)')

@@ -9,6 +9,30 @@ export function registerSwarmCommands(program: Command): void {
     .description('role credentials for Docker Swarm services: a per-node agent, or rotated Swarm secrets');
   registerAgentCommands(swarm);
   registerSecretCommands(swarm);
+  swarm
+    .command('registry-auth')
+    .description(
+      "keep services' registry auth fresh: send a new ECR token before the stored one expires, restarting no task (the --with-registry-auth token otherwise goes stale after 12 h)",
+    )
+    .argument(
+      '[service...]',
+      'only these services (default: every service whose image is on a registry keyless serves)',
+    )
+    .option(
+      '--once',
+      "refresh once and exit (for cron or CI); without it, keep refreshing at half of each token's life",
+    )
+    .addHelpText(
+      'after',
+      '\nRuns on a manager. Registries: ECR hosts, and any host set with `keyless ecr configure HOST --account A --region R`.\n' +
+        'Example:\n  keyless swarm registry-auth --once\n  keyless swarm agent --registry-auth   (the agent does it too)',
+    )
+    .action(
+      action(async (services: string[], opts: { once?: boolean }) => {
+        const { runRegistryAuth } = await import('./swarm/registry-auth.js');
+        return runRegistryAuth(services, opts);
+      }),
+    );
 }
 
 function registerAgentCommands(swarm: Command): void {
@@ -32,6 +56,10 @@ function registerAgentCommands(swarm: Command): void {
       "the agent's own source: a keyless / ~/.aws/config profile (role ARNs are assumed from it)",
     )
     .option('--listen <host:port>', 'address to serve', '169.254.170.2:80')
+    .option(
+      '--registry-auth',
+      "also keep services' ECR registry auth fresh (on a manager; as `keyless swarm registry-auth`)",
+    )
     .addHelpText(
       'after',
       '\nServices opt in with `keyless swarm attach SERVICE --profile P | --role-arn ARN`.\n' +
@@ -101,6 +129,7 @@ export interface AgentOptions {
   refreshBefore: string;
   sourceProfile?: string;
   listen: string;
+  registryAuth?: boolean;
 }
 
 export interface AgentInstallOptions {

@@ -66,10 +66,16 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
   output.info(
     `keyless swarm agent serving http://${agent.address}/v1/creds/… to attached services' tasks on this node`,
   );
+  let stopRegistryAuth: (() => void) | undefined;
+  if (opts.registryAuth) {
+    const { startAgentRegistryAuth } = await import('./registry-auth.js');
+    stopRegistryAuth = startAgentRegistryAuth(env, dockerClientFromEnv(env));
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  stopRegistryAuth?.();
   await agent.close();
   await removeAddress();
   return 0;
