@@ -79,6 +79,7 @@ export class LeaseTable {
         ...(this.options.minRemainingMs !== undefined ? { minRemainingMs: this.options.minRemainingMs } : {}),
         ...(this.options.waitMs !== undefined ? { waitMs: this.options.waitMs } : {}),
         ...(this.options.log ? { log: this.options.log } : {}),
+        onRefreshed: () => this.changed(),
       });
       this.leases.set(k, lease);
       this.keys.set(k, key);
@@ -87,7 +88,7 @@ export class LeaseTable {
     return lease;
   }
 
-  /** Calls fn after a client or lease is added, bound or revoked (not per request). */
+  /** Calls fn after a client or lease is added, bound, revoked or refreshed (never per request). */
   onChange(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

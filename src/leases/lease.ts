@@ -13,6 +13,8 @@ export const DEFAULT_MIN_REMAINING_MS = 30 * 60_000;
 export interface LeaseState {
   /** the held session's access key id, redacted by the caller's choice of helper */
   accessKeyId?: string;
+  /** the role the held session is for, when the source knows it (a profile's role_arn) */
+  roleArn?: string;
   issuedAt?: number;
   expiresAt?: number;
   /** when a request will start the background refresh (refresh-ahead point) */
@@ -34,6 +36,8 @@ export interface LeaseOptions {
   label?: string;
   /** with nothing valid left, how long a request waits on the source (default 20 s) */
   waitMs?: number;
+  /** called after each refresh, successful or not (status displays; never per request) */
+  onRefreshed?: () => void;
 }
 
 export class LeaseUnavailableError extends KeylessError {
@@ -84,6 +88,7 @@ export class Lease {
     const expiresAt = c?.expiration?.getTime();
     return {
       ...(c ? { accessKeyId: c.accessKeyId, issuedAt: this.issuedAt } : {}),
+      ...(c?.roleArn ? { roleArn: c.roleArn } : {}),
       ...(c && expiresAt !== undefined
         ? {
             expiresAt,
@@ -214,6 +219,7 @@ export class Lease {
       throw new LeaseUnavailableError(label, err);
     } finally {
       this.inflight = undefined;
+      this.options.onRefreshed?.();
     }
   }
 }

@@ -46,7 +46,13 @@ export function leaseId(key: RoleKey): string {
   return createHash('sha256').update(roleKeyString(key)).digest('hex').slice(0, CLIENT_TAG_LENGTH);
 }
 
-const roleOf = (key: RoleKey): string => key.roleArn ?? key.profile ?? 'default';
+/** The role asked for, else the one the lease's session is for (a profile's role_arn), else the profile. */
+const roleOf = (key: RoleKey, served?: string): string => key.roleArn ?? served ?? key.profile ?? 'default';
+
+interface LeaseFacts {
+  expiresAt?: number;
+  roleArn?: string;
+}
 
 /** Drops undefined fields, so the JSON and the schema see only what is known. */
 function defined<T extends object>(o: T): T {
@@ -56,9 +62,9 @@ function defined<T extends object>(o: T): T {
 function leaseStatus(key: RoleKey, s: LeaseState, clients: number): LeaseStatus {
   return defined({
     id: leaseId(key),
-    role: roleOf(key),
+    role: roleOf(key, s.roleArn),
     profile: key.profile,
-    roleArn: key.roleArn,
+    roleArn: key.roleArn ?? s.roleArn,
     accessKeyId: s.accessKeyId === undefined ? undefined : redactAccessKeyId(s.accessKeyId),
     issuedAt: iso(s.issuedAt),
     expiresAt: iso(s.expiresAt),
@@ -74,7 +80,7 @@ function leaseStatus(key: RoleKey, s: LeaseState, clients: number): LeaseStatus 
 function clientStatus(
   c: ClientRecord | RevokedClient,
   activity: Activity | undefined,
-  expiresAt: number | undefined,
+  lease: LeaseFacts | undefined,
 ): ClientStatus {
   const revoked = 'revokedAt' in c;
   return defined({
@@ -88,11 +94,11 @@ function clientStatus(
       : undefined,
     label: c.label,
     address: c.boundAddress ?? activity?.address,
-    role: roleOf(c.key),
+    role: roleOf(c.key, lease?.roleArn),
     profile: c.key.profile,
-    roleArn: c.key.roleArn,
+    roleArn: c.key.roleArn ?? lease?.roleArn,
     leaseId: leaseId(c.key),
-    expiresAt: revoked ? undefined : iso(expiresAt),
+    expiresAt: revoked ? undefined : iso(lease?.expiresAt),
     registeredAt: iso(c.registeredAt),
     firstRequestAt: iso(activity?.first),
     lastRequestAt: iso(activity?.last),
@@ -104,33 +110,34 @@ function clientStatus(
 export function buildStatusSnapshot(input: SnapshotInput): StatusSnapshot {
   const { table, now } = input;
   const live = table.clientRecords();
-  const expiry = new Map<string, number | undefined>();
+  const facts = new Map<string, LeaseFacts>();
   const leases: LeaseStatus[] = table.leaseEntries().map(({ key, lease }) => {
     const state = lease.state();
     const k = roleKeyString(key);
-    expiry.set(k, state.expiresAt);
+    facts.set(k, { expiresAt: state.expiresAt, roleArn: state.roleArn });
     return leaseStatus(key, state, live.filter((c) => roleKeyString(c.key) === k).length);
   });
   const clients: ClientStatus[] = [];
   for (const c of [...live, ...table.revokedClients()])
     clients.push(
-      clientStatus(c, input.activity(c.idHash.slice(0, CLIENT_TAG_LENGTH)), expiry.get(roleKeyString(c.key))),
+      clientStatus(c, input.activity(c.idHash.slice(0, CLIENT_TAG_LENGTH)), facts.get(roleKeyString(c.key))),
     );
   // the holders of the full-URI token and IMDS callers share one role each; shown once they asked
   for (const kind of ['full-uri', 'imds'] as const) {
     const a = input.activity(kind);
     if (!a) continue;
+    const lease = facts.get(roleKeyString(input.defaultKey));
     clients.push(
       defined({
         tag: kind,
         kind,
         state: 'bound',
         address: a.address,
-        role: roleOf(input.defaultKey),
+        role: roleOf(input.defaultKey, lease?.roleArn),
         profile: input.defaultKey.profile,
-        roleArn: input.defaultKey.roleArn,
+        roleArn: input.defaultKey.roleArn ?? lease?.roleArn,
         leaseId: leaseId(input.defaultKey),
-        expiresAt: iso(expiry.get(roleKeyString(input.defaultKey))),
+        expiresAt: iso(lease?.expiresAt),
         firstRequestAt: iso(a.first),
         lastRequestAt: iso(a.last),
         requests: a.requests,

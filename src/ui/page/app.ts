@@ -155,7 +155,8 @@ function clientRow(c: ClientStatus): HTMLElement {
     el('td', String(c.requests), 'num requests'),
     el('td', String(c.refused), 'num refused'),
   );
-  const state = el('td', c.state === 'revoked' ? `revoked (${c.revokedReason ?? ''})` : c.state, 'state');
+  const reason = c.revokedReason && c.revokedReason !== 'revoked' ? ` (${c.revokedReason})` : '';
+  const state = el('td', `${c.state}${c.state === 'revoked' ? reason : ''}`, 'state');
   state.classList.add(c.state);
   tr.append(state);
   const td = el('td');

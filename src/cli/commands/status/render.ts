@@ -55,7 +55,9 @@ function clientRows(clients: ClientStatus[], now: number): string[][] {
     clientName(c),
     c.address ?? '-',
     c.role,
-    c.state === 'revoked' ? `revoked (${c.revokedReason ?? 'revoked'})` : c.state,
+    c.state === 'revoked' && c.revokedReason && c.revokedReason !== 'revoked'
+      ? `revoked (${c.revokedReason})`
+      : c.state,
     renderWhen(c.expiresAt, now),
     renderWhen(c.firstRequestAt, now),
     renderWhen(c.lastRequestAt, now),
