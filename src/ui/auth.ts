@@ -20,7 +20,8 @@ const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex
 /** Cookie header → name/value pairs (the first of a repeated name wins). */
 export function parseCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
-  for (const part of (header ?? '').split(';')) {
+  for (const raw of (header ?? '').split(';')) {
+    const part = raw.trim();
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim();

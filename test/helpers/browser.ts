@@ -52,7 +52,7 @@ export async function launchChromium(t: Pick<TestContext, 'after'>): Promise<Bro
     userDataDir: profile,
     // root (as on these machines) needs --no-sandbox
     args: [...CHROMIUM_ARGS, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])],
-    defaultViewport: { width: 1400, height: 800 },
+    defaultViewport: { width: 1680, height: 720 },
   });
   t.after(() => browser.close());
   return browser;
