@@ -131,7 +131,8 @@ export function buildStatusSnapshot(input: SnapshotInput): StatusSnapshot {
       defined({
         tag: kind,
         kind,
-        state: 'bound',
+        // a token (or IMDS) is not tied to an address
+        state: 'unbound',
         address: a.address,
         role: roleOf(input.defaultKey, lease?.roleArn),
         profile: input.defaultKey.profile,
