@@ -23,6 +23,8 @@ export interface KeylessPaths {
   readonly ecrLogFile: string;
   /** swarm agent state */
   readonly swarmDir: string;
+  /** the swarm agent's status socket (keyless status reads it) */
+  readonly swarmAgentSocket: string;
   /** lock files */
   readonly locksDir: string;
 }
@@ -45,6 +47,7 @@ export function keylessPaths(home: string): KeylessPaths {
     ecrTokenCache: join(ecrDir, 'tokens.json'),
     ecrLogFile: join(ecrDir, 'helper.log'),
     swarmDir: join(home, 'swarm'),
+    swarmAgentSocket: join(home, 'swarm', 'agent.sock'),
     locksDir: join(home, 'locks'),
   };
 }

@@ -149,3 +149,40 @@ describe(buildStatusSnapshot.name, () => {
     assert.equal(redactKeyIds(`key ${a} refused`), `key ${a.slice(0, 4)}…${a.slice(-4)} refused`);
   });
 });
+
+describe('status report with a Swarm agent', () => {
+  const agent = {
+    pid: 99,
+    listen: '169.254.170.2:80',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    tasks: [
+      {
+        task: 'k3x9c0task000000000000000',
+        service: 'web',
+        address: '10.0.1.7',
+        role: 'arn:aws:iam::123456789012:role/web',
+        accessKeyId: 'ASIA…WXYZ',
+        expiresAt: '2026-01-01T01:00:00.000Z',
+        firstRequestAt: '2026-01-01T00:00:05.000Z',
+        lastRequestAt: '2026-01-01T00:00:09.000Z',
+        requests: 3,
+        refused: 1,
+      },
+    ],
+  };
+
+  test('the schema takes the agent alone, or beside the server, but not a half server', async () => {
+    const s = setup();
+    const alone = { version: 1, generatedAt: '2026-01-01T00:01:00.000Z', swarm: agent };
+    assert.ok(validateStatus(alone).valid, validateStatus(alone).errors.join('\n'));
+    const both = { ...s.snapshot(), swarm: agent };
+    assert.ok(validateStatus(both).valid, validateStatus(both).errors.join('\n'));
+    assert.equal(validateStatus({ version: 1, generatedAt: '2026-01-01T00:01:00.000Z' }).valid, false);
+    assert.equal(validateStatus({ ...alone, leases: [] }).valid, false);
+    const leaked = {
+      ...alone,
+      swarm: { ...agent, tasks: [{ ...agent.tasks[0], accessKeyId: fakeAccessKeyId('ASIA') }] },
+    };
+    assert.equal(validateStatus(leaked).valid, false);
+  });
+});

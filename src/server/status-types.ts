@@ -72,6 +72,42 @@ export interface ClientStatus {
   refused: number;
 }
 
+/**
+ * What `keyless status --json` prints: the server's snapshot, plus the Swarm agent's tasks when an agent
+ * runs for this KEYLESS_HOME (then the server's part may be absent, when no server runs).
+ */
+export interface StatusReport {
+  version: typeof STATUS_VERSION;
+  generatedAt: string;
+  server?: ServerInfoStatus;
+  leases?: LeaseStatus[];
+  clients?: ClientStatus[];
+  swarm?: SwarmAgentStatus;
+}
+
+/** `keyless swarm agent` as its status socket reports it. */
+export interface SwarmAgentStatus {
+  pid: number;
+  listen: string;
+  startedAt: string;
+  tasks: SwarmTaskStatus[];
+}
+
+/** A Swarm task that asked the agent for credentials. */
+export interface SwarmTaskStatus {
+  task: string;
+  service: string;
+  address: string;
+  role: string;
+  /** redacted */
+  accessKeyId?: string;
+  expiresAt?: string;
+  firstRequestAt: string;
+  lastRequestAt: string;
+  requests: number;
+  refused: number;
+}
+
 /** One event of the live stream (control socket /status/events, the page's /api/events). */
 export type StatusEvent =
   | { type: 'snapshot'; snapshot: StatusSnapshot }

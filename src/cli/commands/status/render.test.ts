@@ -78,4 +78,34 @@ describe(renderStatus.name, () => {
     );
     assert.match(text, /cccccccccccc {2}c2 .* revoked \(container die\)/);
   });
+  test('the Swarm agent and its tasks, with or without a server', () => {
+    const text = renderStatus({
+      version: 1,
+      generatedAt: '2026-01-01T00:10:00.000Z',
+      swarm: {
+        pid: 99,
+        listen: '169.254.170.2:80',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        tasks: [
+          {
+            task: 'k3x9c0task000000000000000',
+            service: 'web',
+            address: '10.0.1.7',
+            role: 'arn:aws:iam::1:role/web',
+            accessKeyId: 'ASIA…WXYZ',
+            firstRequestAt: '2026-01-01T00:09:00.000Z',
+            lastRequestAt: '2026-01-01T00:09:50.000Z',
+            requests: 3,
+            refused: 1,
+          },
+        ],
+      },
+    });
+    assert.match(text, /^server {2}not running for this KEYLESS_HOME$/m);
+    assert.match(text, /^swarm agent {2}pid 99, listening on 169\.254\.170\.2:80, up 10m$/m);
+    assert.match(
+      text,
+      /k3x9c0task00 +web +10\.0\.1\.7 +arn:aws:iam::1:role\/web +ASIA…WXYZ +- +1m ago +10s ago +3 +1$/m,
+    );
+  });
 });

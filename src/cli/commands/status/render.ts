@@ -1,6 +1,11 @@
 // The terminal view of a status snapshot (keyless status): plain columns, times relative to the
 // snapshot. Pure: snapshot in, text out.
-import type { ClientStatus, LeaseStatus, StatusSnapshot } from '../../../server/status-types.js';
+import type {
+  ClientStatus,
+  LeaseStatus,
+  StatusReport,
+  SwarmAgentStatus,
+} from '../../../server/status-types.js';
 
 /** "42s", "5m", "2h05m", "3d"; a duration in ms, never negative. */
 export function renderDuration(ms: number): string {
@@ -66,43 +71,76 @@ function clientRows(clients: ClientStatus[], now: number): string[][] {
   ]);
 }
 
-export function renderStatus(s: StatusSnapshot): string {
-  const now = Date.parse(s.generatedAt);
-  const sv = s.server;
+function renderSwarm(a: SwarmAgentStatus, now: number): string[] {
   const lines = [
-    `server  pid ${sv.pid}, ${sv.mode} mode, listening on ${sv.listen.join(', ') || '(no TCP address)'}, up ${renderDuration(sv.uptimeSeconds * 1000)}` +
-      `${sv.network ? `, network ${sv.network}` : ''}${sv.imds ? ', IMDS on' : ''}`,
+    `swarm agent  pid ${a.pid}, listening on ${a.listen}, up ${renderDuration(now - Date.parse(a.startedAt))}`,
+    '',
+    `swarm tasks (${a.tasks.length})`,
   ];
-  if (sv.endpoint)
-    lines.push(
-      `        endpoint container ${sv.endpoint.container ?? '(none)'}: ${sv.endpoint.connected ? 'connected' : 'NOT connected'}`,
-    );
-  lines.push('', `leases (${s.leases.length})`);
-  if (s.leases.length)
+  if (a.tasks.length)
     lines.push(
       ...table(
-        ['LEASE', 'ROLE', 'PROFILE', 'KEY', 'EXPIRES', 'REFRESH', 'CLIENTS', 'LAST ERROR'],
-        leaseRows(s.leases, now),
+        ['TASK', 'SERVICE', 'ADDRESS', 'ROLE', 'KEY', 'EXPIRES', 'FIRST', 'LAST', 'REQUESTS', 'REFUSED'],
+        a.tasks.map((t) => [
+          t.task.slice(0, 12),
+          t.service,
+          t.address,
+          t.role,
+          t.accessKeyId ?? '-',
+          renderWhen(t.expiresAt, now),
+          renderWhen(t.firstRequestAt, now),
+          renderWhen(t.lastRequestAt, now),
+          String(t.requests),
+          String(t.refused),
+        ]),
       ),
     );
-  lines.push('', `clients (${s.clients.length})`);
-  if (s.clients.length)
+  return lines;
+}
+
+export function renderStatus(s: StatusReport): string {
+  const now = Date.parse(s.generatedAt);
+  const lines: string[] = [];
+  const sv = s.server;
+  if (sv) {
     lines.push(
-      ...table(
-        [
-          'CLIENT',
-          'CONTAINER',
-          'ADDRESS',
-          'ROLE',
-          'STATE',
-          'EXPIRES',
-          'FIRST',
-          'LAST',
-          'REQUESTS',
-          'REFUSED',
-        ],
-        clientRows(s.clients, now),
-      ),
+      `server  pid ${sv.pid}, ${sv.mode} mode, listening on ${sv.listen.join(', ') || '(no TCP address)'}, up ${renderDuration(sv.uptimeSeconds * 1000)}` +
+        `${sv.network ? `, network ${sv.network}` : ''}${sv.imds ? ', IMDS on' : ''}`,
     );
+    if (sv.endpoint)
+      lines.push(
+        `        endpoint container ${sv.endpoint.container ?? '(none)'}: ${sv.endpoint.connected ? 'connected' : 'NOT connected'}`,
+      );
+    const leases = s.leases ?? [];
+    const clients = s.clients ?? [];
+    lines.push('', `leases (${leases.length})`);
+    if (leases.length)
+      lines.push(
+        ...table(
+          ['LEASE', 'ROLE', 'PROFILE', 'KEY', 'EXPIRES', 'REFRESH', 'CLIENTS', 'LAST ERROR'],
+          leaseRows(leases, now),
+        ),
+      );
+    lines.push('', `clients (${clients.length})`);
+    if (clients.length)
+      lines.push(
+        ...table(
+          [
+            'CLIENT',
+            'CONTAINER',
+            'ADDRESS',
+            'ROLE',
+            'STATE',
+            'EXPIRES',
+            'FIRST',
+            'LAST',
+            'REQUESTS',
+            'REFUSED',
+          ],
+          clientRows(clients, now),
+        ),
+      );
+  } else lines.push('server  not running for this KEYLESS_HOME');
+  if (s.swarm) lines.push('', ...renderSwarm(s.swarm, now));
   return `${lines.join('\n')}\n`;
 }
