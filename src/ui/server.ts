@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOn } from '../server/index.js';
 import type { StatusClient } from '../server/status-client.js';
-import type { StatusEvent } from '../server/status-types.js';
+import type { StatusEvent, SwarmAgentStatus } from '../server/status-types.js';
+import { AgentPoller } from './agent-poller.js';
 import { CSRF_HEADER, LOGIN_PATH, sessionCookie, UiAuth, type UiSession } from './auth.js';
 import { hostAllowed, sameOrigin, SECURITY_HEADERS } from './http-guard.js';
 import { renderPageHtml } from './page/html.js';
@@ -14,6 +15,8 @@ import { StatusRelay } from './status-relay.js';
 
 export interface UiServerOptions {
   status: StatusClient;
+  /** the Swarm agent's status, when one may run (read every 2 s while a page is open) */
+  agentStatus?: () => Promise<SwarmAgentStatus | undefined>;
   /** default 0: a free port */
   port?: number;
   /** SSE comment to keep idle connections open (default 15 s) */
@@ -43,6 +46,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   let gone: () => void = () => undefined;
   const serverGone = new Promise<void>((r) => (gone = r));
   const relay = new StatusRelay(options.status, () => gone());
+  const agents = options.agentStatus ? new AgentPoller(options.agentStatus) : undefined;
   const streams = new Set<ServerResponse>();
   let origin = '';
   let hostHeader = '';
@@ -78,19 +82,28 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     };
     streams.add(res);
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), options.keepAliveMs ?? 15_000);
-    let remove: (() => void) | undefined;
+    const removers: (() => void)[] = [];
     res.on('close', () => {
       clearInterval(keepAlive);
       streams.delete(res);
-      remove?.();
+      for (const r of removers) r();
     });
+    let serverError: Error | undefined;
     try {
-      remove = await relay.add(write);
-      if (res.destroyed) remove();
+      removers.push(await relay.add(write));
     } catch (err) {
-      res.write(`event: error\ndata: ${JSON.stringify({ message: (err as Error).message })}\n\n`);
-      res.end();
+      serverError = err as Error;
     }
+    if (agents)
+      removers.push(
+        await agents.add((agent) => res.write(`event: swarm\ndata: ${JSON.stringify(agent)}\n\n`)),
+      );
+    if (serverError) {
+      res.write(`event: noserver\ndata: ${JSON.stringify({ message: serverError.message })}\n\n`);
+      // without an agent to show either, there is nothing to follow: the browser retries later
+      if (!agents) res.end();
+    }
+    if (res.destroyed) for (const r of removers) r();
   };
 
   const act = async (res: ServerResponse, path: string): Promise<void> => {

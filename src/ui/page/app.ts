@@ -7,6 +7,7 @@ import type {
   ClientStatus,
   LeaseStatus,
   StatusSnapshot,
+  SwarmAgentStatus,
 } from '../../server/status-types.js';
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
@@ -193,6 +194,32 @@ function render(): void {
   $('#client-count').textContent = String(snapshot.clients.length);
 }
 
+function renderSwarm(agent: SwarmAgentStatus | null): void {
+  $('#swarm').hidden = agent === null;
+  if (!agent) return;
+  $('#swarm-agent').textContent =
+    `keyless swarm agent: pid ${agent.pid}, listening on ${agent.listen}, up ${duration(Date.now() - Date.parse(agent.startedAt))}`;
+  $('#swarm-count').textContent = String(agent.tasks.length);
+  const rows = agent.tasks.map((t) => {
+    const tr = el('tr');
+    tr.dataset.task = t.task;
+    tr.append(
+      el('td', t.task.slice(0, 12), 'name'),
+      el('td', t.service),
+      el('td', t.address),
+      el('td', t.role, 'role'),
+      el('td', t.accessKeyId ?? '–', 'key'),
+      timeCell(t.expiresAt, 'expires'),
+      timeCell(t.firstRequestAt, 'first'),
+      timeCell(t.lastRequestAt, 'last'),
+      el('td', String(t.requests), 'num requests'),
+      el('td', String(t.refused), 'num refused'),
+    );
+    return tr;
+  });
+  $('#tasks tbody').replaceChildren(...(rows.length ? rows : [emptyRow(10, 'no task has asked yet')]));
+}
+
 function renderAudit(): void {
   const filter = ($('#filter') as HTMLInputElement).value.trim().toLowerCase();
   const rows: HTMLElement[] = [];
@@ -255,6 +282,12 @@ function connect(): void {
     audit.unshift(...records.reverse());
     audit.length = Math.min(audit.length, AUDIT_KEEP);
     renderAudit();
+  });
+  es.addEventListener('swarm', (e) => {
+    renderSwarm(JSON.parse((e as MessageEvent<string>).data) as SwarmAgentStatus | null);
+  });
+  es.addEventListener('noserver', () => {
+    $('#server').textContent = 'no keyless credential server runs for this KEYLESS_HOME';
   });
   es.addEventListener('stopping', () => {
     stopped = true;

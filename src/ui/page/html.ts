@@ -36,6 +36,14 @@ export function renderPageHtml(csrfToken: string): string {
       <tbody></tbody>
     </table>
   </section>
+  <section id="swarm" hidden>
+    <h2>Swarm tasks <span id="swarm-count" class="count"></span></h2>
+    <p id="swarm-agent" class="agent"></p>
+    <table id="tasks">
+      <thead><tr><th>Task</th><th>Service</th><th>Address</th><th>Role</th><th>Key</th><th>Expires</th><th>First request</th><th>Last request</th><th>Requests</th><th>Refused</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
   <section>
     <h2>Audit log <input id="filter" type="search" placeholder="filter (e.g. revoked, a role, a container)" aria-label="filter the audit log"></h2>
     <table id="audit">

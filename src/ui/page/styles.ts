@@ -33,5 +33,7 @@ input[type=search] { font: inherit; font-weight: normal; padding: .2rem .5rem; w
 #audit td { font-family: ui-monospace, monospace; font-size: .8rem; }
 #audit tbody tr:nth-child(n+201) { display: none; }
 #message { position: fixed; bottom: .5rem; right: 1rem; margin: 0; color: var(--muted); }
+.agent { color: var(--muted); margin: 0 0 .5rem; }
+[hidden] { display: none !important; }
 .empty td { color: var(--muted); font-style: italic; }
 `;

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { loadEnv, nonEmpty } from '../../../config/env.js';
 import { keylessPaths } from '../../../config/paths.js';
 import { usageError } from '../../../errors.js';
+import { readAgentStatus } from '../../../docker/swarm/agent-status.js';
 import { statusClient } from '../../../server/status-client.js';
 import { startUiServer } from '../../../ui/server.js';
 import { output } from '../../output.js';
@@ -30,10 +31,13 @@ export async function runUi(flags: UiFlags): Promise<ExitCode> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw usageError(`--port must be 0 to 65535, got "${flags.port}".`);
   const env = loadEnv();
-  const client = statusClient(keylessPaths(env.keylessHome).controlSocket);
-  // fails early, with the usual message, when no server runs
-  await client.snapshot();
-  const ui = await startUiServer({ status: client, port, log: (l) => output.info(l) });
+  const paths = keylessPaths(env.keylessHome);
+  const client = statusClient(paths.controlSocket);
+  const agentStatus = () => readAgentStatus(paths.swarmAgentSocket);
+  // fails early, with the usual message, when neither a server nor a Swarm agent runs
+  const [server, agent] = await Promise.all([client.snapshot().catch((err: Error) => err), agentStatus()]);
+  if (server instanceof Error && !agent) throw server;
+  const ui = await startUiServer({ status: client, agentStatus, port, log: (l) => output.info(l) });
   output.data(ui.loginUrl);
   output.info(
     'keyless ui: open the address above once (it logs you in and then stops working); Ctrl-C ends the page',
