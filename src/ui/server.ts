@@ -125,8 +125,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     }
   };
 
-  const route = (req: IncomingMessage, res: ServerResponse, session: UiSession): void => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const route = (req: IncomingMessage, res: ServerResponse, url: URL, session: UiSession): void => {
+    const path = url.pathname;
     if (req.method === 'POST' && path.startsWith('/api/')) {
       if (!sameOrigin(req.headers.origin, req.headers['sec-fetch-site'] as string | undefined, origin))
         return json(res, 403, { error: 'cross-origin request refused' });
@@ -153,7 +153,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
 
   const server = createServer({ maxHeaderSize: 8192, requestTimeout: 0 }, (req, res) => {
     if (!hostAllowed(req.headers.host, hostHeader)) return send(res, 403, 'Forbidden: wrong Host header');
-    const url = new URL(req.url ?? '/', origin);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', origin);
+    } catch {
+      return send(res, 400, 'Bad Request');
+    }
     if (url.pathname === LOGIN_PATH && req.method === 'GET') {
       const login = auth.login(url.searchParams.get('token') ?? '');
       if (!login)
@@ -171,7 +176,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         401,
         'Not logged in: open the address that keyless ui printed (it works once), or run keyless ui again.',
       );
-    route(req, res, session);
+    route(req, res, url, session);
   });
   const { port } = await listenOn(server, { host: HOST, port: options.port ?? 0 });
   hostHeader = `${HOST}:${port}`;

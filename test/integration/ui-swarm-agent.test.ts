@@ -1,8 +1,10 @@
 // keyless ui's page server with a Swarm agent's status socket and no credential server (a swarm node):
 // real unix sockets and HTTP, no browser. The event stream says there is no server, then carries the
-// agent's tasks, and passes on a change within the poll interval.
+// agent's tasks, and passes on a change within the poll interval. A request whose path is no URL gets
+// 400 and the page server lives on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { startAgentStatusSocket, readAgentStatus } from '../../src/docker/swarm/agent-status.js';
@@ -25,6 +27,17 @@ test('the page follows a Swarm agent when no credential server runs', async (t) 
     agentStatus: () => readAgentStatus(join(dir, 'swarm', 'agent.sock')),
   });
   t.after(() => ui.close());
+  // a path that is no URL gets 400, and the page server lives on
+  const odd = await new Promise<number>((resolve, reject) => {
+    const u = new URL(ui.origin);
+    const req = request({ host: u.hostname, port: u.port, path: '//[', method: 'GET' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(odd, 400);
   const login = await fetch(ui.loginUrl, { redirect: 'manual' });
   assert.equal(login.status, 303);
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
