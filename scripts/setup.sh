@@ -7,7 +7,8 @@ RUN_DIR="${KEYLESS_RUN_DIR:-$PWD/.test-run}"
 mkdir -p "$RUN_DIR"
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-# Debian packages: docker engine and CLIs, compose v1, awscli v2, ripgrep (bench reference), registry.
+# Debian packages: docker engine and CLIs, compose v1, awscli v2, ripgrep (bench reference), registry,
+# chromium (page tests).
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have dockerd || need+=(docker.io)
@@ -26,6 +27,7 @@ have rootlesskit || need+=(rootlesskit)  # rootless Docker for the end-to-end se
 have slirp4netns || need+=(slirp4netns)
 have newuidmap || need+=(uidmap)
 have wrk || need+=(wrk) # npm run bench: HTTP load for the server benches
+[ -x /usr/bin/chromium ] || need+=(chromium) # a real browser for keyless ui's tests (puppeteer-core drives it)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing packages: ${need[*]}; run as root or install them (apt-get install ${need[*]})"

@@ -11,6 +11,7 @@ import { registerEcrCommands } from './commands/ecr.js';
 import { registerSwarmCommands } from './commands/swarm.js';
 import { registerDoctorCommands } from './commands/doctor.js';
 import { registerInfraCommands } from './commands/infra.js';
+import { registerStatusCommands } from './commands/status.js';
 
 export function buildProgram(): Command {
   const program = new Command('keyless')
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerVaultCommands(program);
   registerCredentialCommands(program);
   registerServeCommands(program);
+  registerStatusCommands(program);
   registerDockerCommands(program);
   registerScanCommands(program);
   registerEcrCommands(program);

@@ -25,6 +25,8 @@ export interface KeylessPaths {
   readonly ecrRegistries: string;
   /** swarm agent state */
   readonly swarmDir: string;
+  /** the swarm agent's status socket (keyless status reads it) */
+  readonly swarmAgentSocket: string;
   /** lock files */
   readonly locksDir: string;
 }
@@ -48,6 +50,7 @@ export function keylessPaths(home: string): KeylessPaths {
     ecrLogFile: join(ecrDir, 'helper.log'),
     ecrRegistries: join(ecrDir, 'registries.json'),
     swarmDir: join(home, 'swarm'),
+    swarmAgentSocket: join(home, 'swarm', 'agent.sock'),
     locksDir: join(home, 'locks'),
   };
 }

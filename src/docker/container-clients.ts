@@ -9,6 +9,8 @@ import { CLIENT_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
 
 interface ContainerSummary {
   Id: string;
+  Names?: string[];
+  Image?: string;
   Labels?: Record<string, string>;
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
@@ -19,7 +21,8 @@ export function containerClientResolver(
   network: string,
 ): (idHash: string, address: string) => Promise<ClientRecord | undefined> {
   return async (idHash, _address) => {
-    if (!/^[0-9a-f]{64}$/.test(idHash)) return undefined;
+    // a revoked client stays refused while its container runs on
+    if (!/^[0-9a-f]{64}$/.test(idHash) || table.isRevoked(idHash)) return undefined;
     const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
       query: { filters: JSON.stringify({ label: [`${CLIENT_LABEL}=${idHash}`], status: ['running'] }) },
     });
@@ -33,7 +36,12 @@ export function containerClientResolver(
     return table.registerHash(
       idHash,
       { ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}) },
-      { boundAddress: ip ?? 'none', containerId: c.Id.slice(0, 12) },
+      {
+        boundAddress: ip ?? 'none',
+        containerId: c.Id.slice(0, 12),
+        ...(c.Names?.[0] ? { containerName: c.Names[0].replace(/^\//, '') } : {}),
+        ...(c.Image ? { image: c.Image } : {}),
+      },
     );
   };
 }
@@ -67,7 +75,7 @@ export async function watchContainerExits(
           Actor?: { ID?: string; Attributes?: Record<string, string> };
         };
         const hash = ev.Actor?.Attributes?.[CLIENT_LABEL];
-        if (hash && table.revokeHash(hash))
+        if (hash && table.revokeHash(hash, `container ${ev.Action ?? 'stopped'}`))
           log(`revoked the credentials of container ${(ev.Actor?.ID ?? '').slice(0, 12)} (${ev.Action})`);
       } catch {
         // partial or foreign line

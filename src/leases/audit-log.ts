@@ -20,6 +20,14 @@ export interface AuditEntry {
   key?: string | undefined;
 }
 
+/** One line of the audit log as written (a folded entry: `count` requests from `time` to `until`). */
+export type AuditRecord = Partial<AuditEntry> & {
+  time: string;
+  outcome: string;
+  count?: number;
+  until?: string;
+};
+
 export type AuditLog = ((entry: AuditEntry) => void) & {
   /** writes what is pending (on shutdown, in tests) */
   flush?: () => Promise<void>;
@@ -34,6 +42,11 @@ export interface AuditLogOptions {
   keep?: number;
   /** distinct lines held per interval before the rest are only counted (default 10,000) */
   maxDistinct?: number;
+  /**
+   * Also hands each folded batch to this function as it is written (live status; at most once per
+   * interval, never per request).
+   */
+  onBatch?: (records: AuditRecord[]) => void;
 }
 
 export const AUDIT_DEFAULTS = { intervalMs: 1_000, maxBytes: 10 * 1024 * 1024, keep: 3, maxDistinct: 10_000 };
@@ -96,17 +109,23 @@ export function fileAuditLog(path: string, options: AuditLogOptions = {}): Audit
     const dropped = overflow;
     pending = new Map();
     overflow = 0;
-    let text = '';
-    for (const f of batch.values()) {
-      // (undefined fields vanish in JSON)
-      text += `${JSON.stringify({
+    const records: AuditRecord[] = [];
+    for (const f of batch.values())
+      records.push({
         time: new Date(f.first).toISOString(),
         ...f.entry,
         ...(f.count > 1 ? { count: f.count, until: new Date(f.last).toISOString() } : {}),
-      })}\n`;
-    }
+      });
     if (dropped > 0)
-      text += `${JSON.stringify({ time: new Date().toISOString(), outcome: 'not-itemised', count: dropped })}\n`;
+      records.push({ time: new Date().toISOString(), outcome: 'not-itemised', count: dropped });
+    // (undefined fields vanish in JSON)
+    let text = '';
+    for (const r of records) text += `${JSON.stringify(r)}\n`;
+    try {
+      o.onBatch?.(records);
+    } catch {
+      // a broken observer must not lose the log
+    }
     // one write at a time; a slow disk makes batches larger, not more numerous
     writing = writing.then(() =>
       write(text).catch((err: Error) => {

@@ -15,8 +15,30 @@ export interface ClientRecord {
   key: RoleKey;
   boundAddress?: string;
   containerId?: string;
+  /** for status: the container's name and image, when the server found it through the engine */
+  containerName?: string;
+  image?: string;
   label?: string;
+  /** ms since the epoch */
+  registeredAt?: number;
 }
+
+/** A client that no longer gets credentials: kept (bounded) so status can show it and it stays refused. */
+export interface RevokedClient extends ClientRecord {
+  revokedAt: number;
+  /** 'revoked' (asked for: keyless ui, the control socket) or why the server dropped it */
+  reason: string;
+}
+
+export type ClientExtra = Pick<
+  ClientRecord,
+  'boundAddress' | 'containerId' | 'containerName' | 'image' | 'label'
+>;
+
+/** The part of a client's id hash that status, the audit log and the page show (and revoke by). */
+export const CLIENT_TAG_LENGTH = 12;
+/** Revoked clients remembered (the oldest are forgotten first). */
+const REVOKED_KEPT = 1000;
 
 export type SourceFactory = (key: RoleKey) => CredentialSource;
 
@@ -31,6 +53,9 @@ export function hashId(id: string): string {
 export class LeaseTable {
   private readonly leases = new Map<string, Lease>();
   private readonly clients = new Map<string, ClientRecord>();
+  private readonly revoked = new Map<string, RevokedClient>();
+  private readonly keys = new Map<string, RoleKey>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly sourceFor: SourceFactory,
@@ -54,19 +79,56 @@ export class LeaseTable {
         ...(this.options.minRemainingMs !== undefined ? { minRemainingMs: this.options.minRemainingMs } : {}),
         ...(this.options.waitMs !== undefined ? { waitMs: this.options.waitMs } : {}),
         ...(this.options.log ? { log: this.options.log } : {}),
+        onRefreshed: () => this.changed(),
       });
       this.leases.set(k, lease);
+      this.keys.set(k, key);
+      this.changed();
     }
     return lease;
   }
 
-  register(
-    key: RoleKey,
-    extra: { boundAddress?: string; containerId?: string; label?: string } = {},
-  ): { id: string; record: ClientRecord } {
+  /** Calls fn after a client or lease is added, bound, revoked or refreshed (never per request). */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  private now(): number {
+    return this.options.clock?.now() ?? Date.now();
+  }
+
+  /** Every lease with its key, in creation order. */
+  leaseEntries(): { key: RoleKey; lease: Lease }[] {
+    const out: { key: RoleKey; lease: Lease }[] = [];
+    for (const [k, lease] of this.leases) out.push({ key: this.keys.get(k) ?? {}, lease });
+    return out;
+  }
+
+  /** The clients that get credentials now. */
+  clientRecords(): ClientRecord[] {
+    return [...this.clients.values()];
+  }
+
+  /** Clients revoked or dropped (most recent last), bounded. */
+  revokedClients(): RevokedClient[] {
+    return [...this.revoked.values()];
+  }
+
+  /** Whether this client was revoked: a resolver must not bring it back. */
+  isRevoked(idHash: string): boolean {
+    return this.revoked.has(idHash);
+  }
+
+  register(key: RoleKey, extra: ClientExtra = {}): { id: string; record: ClientRecord } {
     const id = randomBytes(32).toString('base64url');
-    const record: ClientRecord = { idHash: hashId(id), key, ...extra };
+    const record: ClientRecord = { idHash: hashId(id), key, ...extra, registeredAt: this.now() };
     this.clients.set(record.idHash, record);
+    this.changed();
     return { id, record };
   }
 
@@ -75,18 +137,33 @@ export class LeaseTable {
   }
 
   /** Registers a client known only by the hash of its id (e.g. from a container label). */
-  registerHash(
-    idHash: string,
-    key: RoleKey,
-    extra: { boundAddress?: string; containerId?: string; label?: string } = {},
-  ): ClientRecord {
-    const record: ClientRecord = { idHash, key, ...extra };
+  registerHash(idHash: string, key: RoleKey, extra: ClientExtra = {}): ClientRecord {
+    const record: ClientRecord = { idHash, key, ...extra, registeredAt: this.now() };
     this.clients.set(idHash, record);
+    this.changed();
     return record;
   }
 
-  revokeHash(idHash: string): boolean {
-    return this.clients.delete(idHash);
+  /** Stops serving a client and remembers it as revoked, with the reason (default 'revoked'). */
+  revokeHash(idHash: string, reason = 'revoked'): boolean {
+    const record = this.clients.get(idHash);
+    if (!record) return false;
+    this.clients.delete(idHash);
+    this.revoked.delete(idHash);
+    this.revoked.set(idHash, { ...record, revokedAt: this.now(), reason });
+    if (this.revoked.size > REVOKED_KEPT) {
+      const oldest = this.revoked.keys().next().value;
+      if (oldest !== undefined) this.revoked.delete(oldest);
+    }
+    this.changed();
+    return true;
+  }
+
+  /** Revokes the one live client whose id hash starts with this tag; false when none or several do. */
+  revokeTag(tag: string, reason = 'revoked'): boolean {
+    if (!/^[0-9a-f]{12,64}$/.test(tag)) return false;
+    const matches = [...this.clients.keys()].filter((h) => h.startsWith(tag));
+    return matches.length === 1 && this.revokeHash(matches[0] as string, reason);
   }
 
   bind(id: string, address: string, containerId?: string): boolean {
@@ -94,11 +171,12 @@ export class LeaseTable {
     if (!c) return false;
     c.boundAddress = address;
     if (containerId) c.containerId = containerId;
+    this.changed();
     return true;
   }
 
   revoke(id: string): boolean {
-    return this.clients.delete(hashId(id));
+    return this.revokeHash(hashId(id));
   }
 
   size(): number {

@@ -133,4 +133,24 @@ describe('Lease', () => {
     clock.advance(10 * 60_000);
     assert.match((await lease.get()).accessKeyId, /^ASIA/);
   });
+  test('refreshNow asks the source at once, even in backoff, and state() shows expiry and refresh point', async () => {
+    const clock = fixedClock(0);
+    const s = counting(clock);
+    const lease = new Lease({ source: s.source, clock });
+    await lease.get();
+    s.setFail(true);
+    await lease.refreshNow();
+    assert.equal(s.calls(), 2);
+    assert.match(lease.state().lastError ?? '', /STS unreachable/);
+    assert.ok((lease.state().retryAt ?? 0) > 0, 'in backoff');
+    s.setFail(false);
+    await lease.refreshNow();
+    assert.equal(s.calls(), 3, 'the backoff does not hold back refreshNow');
+    const st = lease.state();
+    assert.equal(st.lastError, undefined);
+    assert.equal(st.expiresAt, HOUR);
+    // refresh ahead starts at expiry - min(30 min, half the lifetime) - min(5 min, a tenth)
+    assert.equal(st.refreshAt, HOUR - 30 * 60_000 - 5 * 60_000);
+    assert.equal(st.refreshing, false);
+  });
 });

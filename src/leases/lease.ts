@@ -9,6 +9,23 @@ import { systemClock } from '../util/clock.js';
 
 export const DEFAULT_MIN_REMAINING_MS = 30 * 60_000;
 
+/** What `keyless status` and the page show of a lease: times in ms since the epoch, never a secret. */
+export interface LeaseState {
+  /** the held session's access key id, redacted by the caller's choice of helper */
+  accessKeyId?: string;
+  /** the role the held session is for, when the source knows it (a profile's role_arn) */
+  roleArn?: string;
+  issuedAt?: number;
+  expiresAt?: number;
+  /** when a request will start the background refresh (refresh-ahead point) */
+  refreshAt?: number;
+  refreshing: boolean;
+  refreshes: number;
+  lastError?: string;
+  /** after a failure: no new STS call before this */
+  retryAt?: number;
+}
+
 export interface LeaseOptions {
   source: CredentialSource;
   clock?: Clock;
@@ -19,6 +36,8 @@ export interface LeaseOptions {
   label?: string;
   /** with nothing valid left, how long a request waits on the source (default 20 s) */
   waitMs?: number;
+  /** called after each refresh, successful or not (status displays; never per request) */
+  onRefreshed?: () => void;
 }
 
 export class LeaseUnavailableError extends KeylessError {
@@ -61,6 +80,35 @@ export class Lease {
   /** The credentials held now, if any (not refreshed). */
   peek(): Credentials | undefined {
     return this.current;
+  }
+
+  /** A snapshot for status displays (the raw access key id: redact it before showing it). */
+  state(): LeaseState {
+    const c = this.current;
+    const expiresAt = c?.expiration?.getTime();
+    return {
+      ...(c ? { accessKeyId: c.accessKeyId, issuedAt: this.issuedAt } : {}),
+      ...(c?.roleArn ? { roleArn: c.roleArn } : {}),
+      ...(c && expiresAt !== undefined
+        ? {
+            expiresAt,
+            refreshAt: expiresAt - this.need(c) - Math.min(5 * 60_000, this.lifetime(c) / 10),
+          }
+        : {}),
+      refreshing: this.inflight !== undefined,
+      refreshes: this.refreshes,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.retryAt > this.clock.now() ? { retryAt: this.retryAt } : {}),
+    };
+  }
+
+  /**
+   * Asks the source now, whatever the held session's age and any retry backoff (the page's "refresh
+   * now"); joins a refresh already in flight. Resolves to what the lease holds afterwards.
+   */
+  refreshNow(): Promise<Credentials> {
+    this.inflight ??= this.refresh();
+    return this.inflight;
   }
 
   private remaining(c: Credentials): number {
@@ -171,6 +219,7 @@ export class Lease {
       throw new LeaseUnavailableError(label, err);
     } finally {
       this.inflight = undefined;
+      this.options.onRefreshed?.();
     }
   }
 }

@@ -8,11 +8,17 @@ import type { LeaseTable } from '../leases/lease-table.js';
 import { ensurePrivateDir } from '../util/atomic-file.js';
 import type { ControlClient, RegisterClientRequest, RegisteredClient } from './control-protocol.js';
 import { ECS_RELATIVE_PREFIX } from './handler.js';
+import type { StatusService } from './status-service.js';
 
 export interface ControlExtras {
   /** POST /endpoint/ensure: make sure the endpoint container runs and reached the channel */
   ensureEndpoint?: () => Promise<unknown>;
+  /** /status/*, /clients/revoke-tag, /leases/refresh, /server/stop: keyless status and keyless ui */
+  status?: StatusService;
 }
+
+/** The live status stream: one JSON event per line. */
+export const STATUS_EVENTS_PATH = '/status/events';
 
 export async function startControlSocket(
   path: string,
@@ -68,6 +74,38 @@ export async function startControlSocket(
         }
         if (req.method === 'POST' && url === '/clients/revoke')
           return reply(200, { revoked: table.revoke(input.id ?? '') });
+        if (extras.status) {
+          const st = extras.status;
+          if (req.method === 'GET' && url === '/status/snapshot') return reply(200, st.snapshot());
+          if (req.method === 'GET' && url === STATUS_EVENTS_PATH) {
+            res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
+            const unsubscribe = st.subscribe((event) => {
+              res.write(`${JSON.stringify(event)}\n`);
+              if (event.type === 'stopping') res.end();
+            });
+            res.on('close', unsubscribe);
+            return;
+          }
+          if (req.method === 'POST' && url === '/clients/revoke-tag') {
+            const ok = st.revokeClient(input.tag ?? '');
+            return reply(ok ? 200 : 404, ok ? { revoked: true } : { error: 'no such live client' });
+          }
+          if (req.method === 'POST' && url === '/leases/refresh') {
+            st.refreshLease(input.id ?? '').then(
+              (error) =>
+                error === undefined
+                  ? reply(404, { error: 'no such lease' })
+                  : reply(200, { refreshed: error === '', ...(error ? { lastError: error } : {}) }),
+              (err: Error) => reply(500, { error: err.message }),
+            );
+            return;
+          }
+          if (req.method === 'POST' && url === '/server/stop') {
+            reply(202, { stopping: true });
+            res.on('finish', () => st.stop());
+            return;
+          }
+        }
         return reply(404, { error: 'unknown path' });
       } catch (err) {
         return reply(400, { error: (err as Error).message });
@@ -82,7 +120,8 @@ export async function startControlSocket(
   return server;
 }
 
-function call<T>(socketPath: string, method: string, path: string, body?: unknown): Promise<T> {
+/** One JSON request on the control socket; errors become KeylessError (SERVER_NOT_RUNNING, ...). */
+export function controlCall<T>(socketPath: string, method: string, path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = request(
       { socketPath, method, path, headers: { 'Content-Type': 'application/json' } },
@@ -127,19 +166,19 @@ function call<T>(socketPath: string, method: string, path: string, body?: unknow
 
 export function controlClient(socketPath: string): ControlClient {
   return {
-    register: (r) => call<RegisteredClient>(socketPath, 'POST', '/clients', r),
+    register: (r) => controlCall<RegisteredClient>(socketPath, 'POST', '/clients', r),
     bind: async (id, address, containerId) => {
-      await call(socketPath, 'POST', '/clients/bind', {
+      await controlCall(socketPath, 'POST', '/clients/bind', {
         id,
         address,
         ...(containerId ? { containerId } : {}),
       });
     },
     revoke: async (id) => {
-      await call(socketPath, 'POST', '/clients/revoke', { id });
+      await controlCall(socketPath, 'POST', '/clients/revoke', { id });
     },
-    status: () => call(socketPath, 'GET', '/status'),
-    ensureEndpoint: () => call(socketPath, 'POST', '/endpoint/ensure'),
+    status: () => controlCall(socketPath, 'GET', '/status'),
+    ensureEndpoint: () => controlCall(socketPath, 'POST', '/endpoint/ensure'),
     close: () => undefined,
   };
 }

@@ -1,5 +1,6 @@
 // Validators for keyless's reports: the JSON report against our own schema
-// (docs/schemas/scan-report.v1.schema.json, draft 2020-12) and SARIF against the SARIF 2.1.0 schema.
+// (docs/schemas/scan-report.v1.schema.json, draft 2020-12), SARIF against the SARIF 2.1.0 schema, and
+// `keyless status --json` against docs/schemas/status.v1.schema.json.
 //
 // The SARIF schema is the one @microsoft/jest-sarif ships (lib/schemas/sarif-2.1.0-rtm.5.json, from
 // Microsoft's sarif-js-sdk, MIT): in every validation keyword it is the OASIS TC's schema submitted for
@@ -19,6 +20,9 @@ const require = createRequire(import.meta.url);
 /** dist/test/helpers → the schema committed in the source tree */
 export const SCAN_REPORT_SCHEMA_PATH = fileURLToPath(
   new URL('../../../docs/schemas/scan-report.v1.schema.json', import.meta.url),
+);
+export const STATUS_SCHEMA_PATH = fileURLToPath(
+  new URL('../../../docs/schemas/status.v1.schema.json', import.meta.url),
 );
 export const SARIF_SCHEMA_PATH = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
 
@@ -41,6 +45,17 @@ function run(validate: ValidateFunction, doc: unknown): Validation {
 
 let scanReport: ValidateFunction | undefined;
 let sarif: ValidateFunction | undefined;
+let status: ValidateFunction | undefined;
+
+/** `keyless status --json` (as parsed) against docs/schemas/status.v1.schema.json. */
+export function validateStatus(doc: unknown): Validation {
+  if (!status) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    addFormats.default(ajv);
+    status = ajv.compile(readJson(STATUS_SCHEMA_PATH));
+  }
+  return run(status, doc);
+}
 
 /** The JSON report (as parsed) against docs/schemas/scan-report.v1.schema.json. */
 export function validateScanReport(doc: unknown): Validation {

@@ -22,6 +22,12 @@ import { loadEnv } from '../../src/config/env.js';
 import { ensureLinkLocalAddress } from '../../src/docker/swarm/link-local-address.js';
 import { startSwarmAgent } from '../../src/docker/swarm/agent.js';
 import { attachService, detachService } from '../../src/docker/swarm/attach.js';
+import { startAgentStatusSocket } from '../../src/docker/swarm/agent-status.js';
+import { keylessPaths } from '../../src/config/paths.js';
+import type { StatusReport } from '../../src/server/status-types.js';
+import { makeTestEnv } from '../helpers/env.js';
+import { runKeyless } from '../helpers/cli.js';
+import { validateStatus } from '../helpers/report-schemas.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -49,6 +55,15 @@ test(
       log: (l) => agentLog.push(l),
     });
     t.after(() => agent.close());
+    // its status socket, as `keyless swarm agent` starts it, for keyless status
+    const te = await makeTestEnv(t);
+    const statusSocket = await startAgentStatusSocket(keylessPaths(te.keylessHome).swarmAgentSocket, () => ({
+      pid: process.pid,
+      listen: agent.address,
+      startedAt: new Date().toISOString(),
+      tasks: agent.tasks(),
+    }));
+    t.after(() => statusSocket.close());
 
     const net = `ks-overlay-${randomBytes(3).toString('hex')}`;
     await docker(['network', 'create', '-d', 'overlay', net]);
@@ -131,6 +146,24 @@ test(
       assert.ok(!text.includes(moto.identity.accessKeyId));
       assert.ok(!/aws_session_token|AWS_SESSION_TOKEN|AWS_SECRET_ACCESS_KEY/.test(text));
     }
+
+    // keyless status shows both tasks with their role and request counts, and no secret
+    const st = await runKeyless(['status', '--json'], { env: te.vars });
+    assert.equal(st.code, 0, st.stderr);
+    const report = JSON.parse(st.stdout) as StatusReport;
+    const valid = validateStatus(report);
+    assert.ok(valid.valid, valid.errors.join('\n'));
+    assert.equal(report.server, undefined, 'no credential server runs for this KEYLESS_HOME');
+    for (const id of taskIds) {
+      const task = report.swarm?.tasks.find((x) => x.task === id);
+      assert.equal(task?.service, name);
+      assert.equal(task?.role, roleArn);
+      assert.ok((task?.requests ?? 0) >= 10, `task ${id}: ${task?.requests} requests`);
+      assert.match(task?.accessKeyId ?? '', /^ASIA…\w{4}$/);
+    }
+    assert.ok(!st.stdout.includes(moto.identity.secretAccessKey));
+    const text = await runKeyless(['status'], { env: te.vars });
+    assert.match(text.stdout, new RegExp(`${(taskIds[0] ?? '').slice(0, 12)} +${name} `));
 
     // A container that is not a task of the service, presenting its URI, is refused.
     const uri = (await inspectService(client, name)).Spec.TaskTemplate.ContainerSpec.Env?.find((e) =>

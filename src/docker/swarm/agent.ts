@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { KeylessError } from '../../errors.js';
 import type { Credentials, CredentialSource } from '../../sources/types.js';
+import type { SwarmTaskStatus } from '../../server/status-types.js';
 import { timingSafeEqualString } from '../../util/timing-safe.js';
 import { redactAccessKeyId } from '../../util/redact.js';
 import type { DockerClient } from '../engine/client.js';
@@ -33,7 +34,12 @@ export interface SwarmAgent {
   close(): Promise<void>;
   /** access key ids served so far per task id (redacted), for diagnostics and tests */
   served(): Map<string, string[]>;
+  /** the tasks that asked, for keyless status (never a secret) */
+  tasks(): SwarmTaskStatus[];
 }
+
+/** tasks remembered for status (the least recently seen are forgotten first) */
+const TASKS_KEPT = 2000;
 
 export const DEFAULT_SESSION_SECONDS = 3600;
 export const DEFAULT_REFRESH_BEFORE_SECONDS = 1800;
@@ -64,6 +70,38 @@ export async function startSwarmAgent(options: SwarmAgentOptions): Promise<Swarm
   const entries = new Map<string, Entry>();
   const sources = new Map<string, CredentialSource>();
   const served = new Map<string, string[]>();
+  const tasks = new Map<string, SwarmTaskStatus>();
+  const seen = (
+    who: { taskId: string; serviceName: string },
+    address: string,
+    role: string,
+    c: Credentials | undefined,
+  ): void => {
+    const at = new Date(now()).toISOString();
+    let t = tasks.get(who.taskId);
+    if (t) tasks.delete(who.taskId);
+    else
+      t = {
+        task: who.taskId,
+        service: who.serviceName,
+        address,
+        role,
+        firstRequestAt: at,
+        lastRequestAt: at,
+        requests: 0,
+        refused: 0,
+      };
+    t.lastRequestAt = at;
+    t.address = address;
+    if (c) {
+      t.requests++;
+      t.role = c.roleArn ?? role;
+      t.accessKeyId = redactAccessKeyId(c.accessKeyId);
+      if (c.expiration) t.expiresAt = c.expiration.toISOString();
+    } else t.refused++;
+    tasks.set(who.taskId, t);
+    if (tasks.size > TASKS_KEPT) tasks.delete(tasks.keys().next().value as string);
+  };
 
   const credentialsFor = async (key: RoleKey): Promise<Credentials> => {
     const k = JSON.stringify([key.profile ?? '', key.roleArn ?? '']);
@@ -127,6 +165,7 @@ export async function startSwarmAgent(options: SwarmAgentOptions): Promise<Swarm
     const roleArn = labels[AgentLabel.ROLE_ARN];
     const expected = labels[AgentLabel.URI_SHA256];
     if ((!profile && !roleArn) || !expected) {
+      seen(who, address, '-', undefined);
       log(`agent: refused task ${who.taskId} of ${who.serviceName}: service not attached`);
       return deny(
         res,
@@ -134,6 +173,7 @@ export async function startSwarmAgent(options: SwarmAgentOptions): Promise<Swarm
       );
     }
     if (!timingSafeEqualString(uriIdHash(id), expected)) {
+      seen(who, address, roleArn ?? profile ?? '-', undefined);
       log(`agent: refused task ${who.taskId} of ${who.serviceName}: URI not issued to this service`);
       return deny(res, `this credentials URI was not issued to service ${who.serviceName}`);
     }
@@ -143,6 +183,7 @@ export async function startSwarmAgent(options: SwarmAgentOptions): Promise<Swarm
       const shown = redactAccessKeyId(c.accessKeyId);
       if (list[list.length - 1] !== shown) list.push(shown);
       served.set(who.taskId, list);
+      seen(who, address, roleArn ?? profile ?? '-', c);
       log(
         JSON.stringify({
           time: new Date(now()).toISOString(),
@@ -201,6 +242,7 @@ export async function startSwarmAgent(options: SwarmAgentOptions): Promise<Swarm
   return {
     address: `${listen.host}:${listen.port}`,
     served: () => served,
+    tasks: () => [...tasks.values()].map((t) => ({ ...t })),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

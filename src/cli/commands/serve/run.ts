@@ -15,6 +15,7 @@ import type { DockerClient } from '../../../docker/engine/index.js';
 import type { ChannelChoice, EndpointManager } from '../../../docker/endpoint/manager.js';
 import { startControlSocket, controlClient } from '../../../server/control-socket.js';
 import { ECS_FULL_PATH } from '../../../server/handler.js';
+import { createStatusService } from '../../../server/status-service.js';
 import { createCredentialSource, type DisposableSource } from '../../../sources/index.js';
 import { SERVER_REUSE_FRACTION } from '../../../sources/run-plan.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../../util/atomic-file.js';
@@ -138,6 +139,7 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
     },
     { log: (l) => output.info(l) },
   );
+  const startedAt = Date.now();
   const token = randomBytes(32).toString('base64url');
   const roleName =
     (flags.roleArn ?? '').split('/').pop() || `keyless-${flags.profile ?? env.awsProfile ?? 'default'}`;
@@ -152,6 +154,34 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
     resolveClient = containerClientResolver(docker, table, flags.docker);
     stopWatching = await watchContainerExits(docker, table, (l) => output.info(l));
   }
+  // live status (keyless status, keyless ui): fed by the audit log's batches, never per request;
+  // its facts are read only once the server below listens (the control socket starts last)
+  const status = createStatusService({
+    table,
+    defaultKey,
+    facts: () => {
+      const e = endpoint?.status();
+      return {
+        pid: process.pid,
+        mode: endpointMode,
+        listen: server.addresses.map((a) => `${a.host}:${a.port}`),
+        startedAt,
+        imds: flags.imds === true,
+        ...(flags.docker ? { network: flags.docker } : {}),
+        ...(e
+          ? {
+              endpoint: {
+                connected: e.connected,
+                ...(e.container ? { container: e.container } : {}),
+                ...(e.channel ? { channel: e.channel } : {}),
+              },
+            }
+          : {}),
+      };
+    },
+    // the same path as Ctrl-C and keyless serve --stop
+    stop: () => process.kill(process.pid, 'SIGTERM'),
+  });
   const handlerOptions: HandlerOptions = {
     table,
     ...(resolveClient ? { resolveClient } : {}),
@@ -168,7 +198,7 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
           },
         }
       : {}),
-    audit: fileAuditLog(paths.auditLog),
+    audit: fileAuditLog(paths.auditLog, { onBatch: (records) => status.onAuditBatch(records) }),
   };
   const server = await startServer(listen, handlerOptions);
   let endpoint: EndpointManager | undefined;
@@ -209,7 +239,10 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
       ...(flags.docker ? { network: flags.docker } : {}),
       ...(endpoint ? { endpoint: endpoint.status() } : {}),
     }),
-    endpoint ? { ensureEndpoint: () => (endpoint as EndpointManager).ensure() } : {},
+    {
+      status,
+      ...(endpoint ? { ensureEndpoint: () => (endpoint as EndpointManager).ensure() } : {}),
+    },
   );
   if (flags.tokenFile)
     await writeFileAtomic(resolve(flags.tokenFile), token, { mode: 0o600, createDir: false });
@@ -255,7 +288,9 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
   await endpoint?.close({ remove: true });
   await server.close();
   await handlerOptions.audit?.flush?.();
+  status.closeSubscribers();
   control.close();
+  control.closeAllConnections();
   await rm(paths.controlSocket, { force: true });
   // clean shutdown: revoke HashiCorp Vault leases
   for (const s of sources) await s.dispose().catch((err: Error) => output.warn(err.message));

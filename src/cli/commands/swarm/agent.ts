@@ -1,9 +1,12 @@
 // Bodies of `keyless swarm agent`, `agent install`, `attach`, `detach`.
+import { rm } from 'node:fs/promises';
 import { loadEnv } from '../../../config/env.js';
 import { usageError } from '../../../errors.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
 import { startSwarmAgent, effectiveRefreshBefore } from '../../../docker/swarm/agent.js';
 import { ensureLinkLocalAddress } from '../../../docker/swarm/link-local-address.js';
+import { startAgentStatusSocket } from '../../../docker/swarm/agent-status.js';
+import { keylessPaths } from '../../../config/paths.js';
 import { attachService, detachService } from '../../../docker/swarm/attach.js';
 import { agentServiceSpec } from '../../../docker/swarm/agent-install.js';
 import { createCredentialSource } from '../../../sources/index.js';
@@ -63,6 +66,18 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
     await removeAddress();
     throw err;
   });
+  const startedAt = new Date().toISOString();
+  // keyless status shows the tasks (only this user can read the socket)
+  const statusSocket = keylessPaths(env.keylessHome).swarmAgentSocket;
+  const status = await startAgentStatusSocket(statusSocket, () => ({
+    pid: process.pid,
+    listen: agent.address,
+    startedAt,
+    tasks: agent.tasks(),
+  })).catch((err: Error) => {
+    output.warn(`keyless status will not show the agent's tasks: ${err.message}`);
+    return undefined;
+  });
   output.info(
     `keyless swarm agent serving http://${agent.address}/v1/creds/… to attached services' tasks on this node`,
   );
@@ -76,6 +91,8 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
     process.once('SIGTERM', () => resolve());
   });
   stopRegistryAuth?.();
+  status?.close();
+  await rm(statusSocket, { force: true });
   await agent.close();
   await removeAddress();
   return 0;
