@@ -1,0 +1,53 @@
+// A web identity base step: a fresh OIDC token, exchanged with STS AssumeRoleWithWebIdentity for a
+// role session. Every call takes a new token first, so a refresh never presents a token that expired
+// with the CI step's clock (GitHub's live about 5 minutes, GitLab's as long as the job).
+import type { EnvVars } from '../../config/env.js';
+import type { StsCalls } from '../sts.js';
+import type { Credentials } from '../types.js';
+import type { TokenReader } from './token-source.js';
+import { describeOidcSpec, type OidcSpec } from './oidc-spec.js';
+
+export interface WebIdentityRequest {
+  spec: OidcSpec;
+  roleArn: string;
+  roleSessionName?: string;
+  durationSeconds?: number;
+}
+
+export interface WebIdentityDeps {
+  token: TokenReader;
+  sts: Pick<StsCalls, 'assumeRoleWithWebIdentity'>;
+  vars: EnvVars;
+  log?: (line: string) => void;
+}
+
+/**
+ * The session name CloudTrail shows: the CI run it came from when the provider says (GitHub's
+ * GITHUB_RUN_ID, GitLab's CI_JOB_ID), else keyless-oidc. STS allows [\w+=,.@-], 2 to 64 characters.
+ */
+export function webIdentitySessionName(spec: OidcSpec, vars: EnvVars): string {
+  const run =
+    spec.kind === 'github' ? vars.GITHUB_RUN_ID : spec.kind === 'gitlab' ? vars.CI_JOB_ID : undefined;
+  const name = run
+    ? `keyless-${spec.kind}-${run}`
+    : `keyless-${spec.kind === 'github' || spec.kind === 'gitlab' ? spec.kind : 'oidc'}`;
+  return name.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+}
+
+export async function fromWebIdentity(
+  request: WebIdentityRequest,
+  deps: WebIdentityDeps,
+): Promise<Credentials> {
+  const token = await deps.token();
+  deps.log?.(
+    `web identity: token from ${describeOidcSpec(request.spec)}, AssumeRoleWithWebIdentity ${request.roleArn}`,
+  );
+  return deps.sts.assumeRoleWithWebIdentity({
+    roleArn: request.roleArn,
+    roleSessionName: (request.roleSessionName ?? webIdentitySessionName(request.spec, deps.vars))
+      .replace(/[^\w+=,.@-]/g, '-')
+      .slice(0, 64),
+    webIdentityToken: token,
+    ...(request.durationSeconds ? { durationSeconds: request.durationSeconds } : {}),
+  });
+}
