@@ -1,6 +1,7 @@
 // Registers `keyless run` (and, later, compose and build). Bodies are imported lazily.
 import type { Command } from 'commander';
 import { action } from '../action.js';
+import { addOidcOptions, OIDC_HELP, type OidcFlags } from './oidc-options.js';
 
 /** The keyless network and how containers reach the server: the same options on run and compose. */
 export interface EndpointOptionFlags {
@@ -40,7 +41,7 @@ function addEndpointOptions(cmd: Command): Command {
     );
 }
 
-export interface RunFlags extends EndpointOptionFlags {
+export interface RunFlags extends EndpointOptionFlags, OidcFlags {
   profile?: string;
   roleArn?: string;
   imds?: boolean;
@@ -60,21 +61,26 @@ function registerRunCommand(program: Command): void {
     .option('--profile <profile>', 'profile whose credentials the container gets (or label keyless.profile)')
     .option(
       '--role-arn <arn>',
-      'role the container gets, assumed from the profile (or label keyless.role-arn)',
+      'role the container gets, assumed from the profile, or with --oidc the role the token is exchanged for (or label keyless.role-arn)',
     )
     .option(
       '--imds',
       'also set AWS_EC2_METADATA_SERVICE_ENDPOINT for tools that only read instance metadata',
     );
+  addOidcOptions(cmd);
   addEndpointOptions(cmd)
     .addHelpText(
       'after',
-      '\nExample:\n  keyless run --profile dev -- --rm -it amazon/aws-cli sts get-caller-identity\n\n' +
+      '\nExamples:\n  keyless run --profile dev -- --rm -it amazon/aws-cli sts get-caller-identity\n' +
+        '  keyless run --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- --rm amazon/aws-cli s3 ls\n\n' +
         'The container gets only AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (and the region). The credential id\n' +
         "is bound to the container's address and revoked when it stops. KEYLESS_DOCKER names the docker CLI.\n" +
         'Without root, with rootless Docker, Docker Desktop or a remote engine, a keyless-endpoint container\n' +
         'holds 169.254.170.2 and relays to the keyless server here (keyless serve --status shows it); for an\n' +
-        "engine elsewhere pass --host-address with this machine's address as its containers see it.",
+        "engine elsewhere pass --host-address with this machine's address as its containers see it.\n" +
+        'With --oidc the keyless server (started here, with this environment) fetches the tokens; the\n' +
+        'container gets only the label keyless.oidc naming where from (github, gitlab:VAR, ...).\n' +
+        OIDC_HELP,
     )
     .action(
       action(async (args: string[], flags: RunFlags) => {

@@ -78,6 +78,15 @@ describe('OIDC token readers', () => {
       /AWS_OIDC_TOKEN is not set[\s\S]*id_tokens/,
     );
     assert.equal(await oidcTokenSource({ kind: 'env', variable: 'T' }, { vars: { T: ` ${JWT}\n` } })(), JWT);
+    await rejectsNaming(
+      oidcTokenSource(
+        { kind: 'env', variable: 'KEYLESS_PASSPHRASE' },
+        { vars: { KEYLESS_PASSPHRASE: 'correct horse' } },
+      )(),
+      'SOURCE_OIDC_NO_TOKEN',
+      /variable KEYLESS_PASSPHRASE does not hold an OIDC token/,
+      'correct horse',
+    );
   });
 
   test('file: re-read on every call (a projected token file is rewritten before it expires)', async () => {
@@ -85,10 +94,12 @@ describe('OIDC token readers', () => {
     const path = join(dir, 'token');
     const read = oidcTokenSource({ kind: 'file', path }, { vars: {} });
     await rejectsNaming(read(), 'SOURCE_OIDC_NO_TOKEN', /ENOENT.*web_identity_token_file/);
-    await writeFile(path, 'first\n');
-    assert.equal(await read(), 'first');
-    await writeFile(path, 'second');
-    assert.equal(await read(), 'second');
+    await writeFile(path, `${JWT}\n`);
+    assert.equal(await read(), JWT);
+    await writeFile(path, `${JWT}x`);
+    assert.equal(await read(), `${JWT}x`);
+    await writeFile(path, '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n');
+    await rejectsNaming(read(), 'SOURCE_OIDC_NO_TOKEN', /does not hold an OIDC token/, 'abc');
   });
 
   test('session names say which CI run they came from, within STS limits', () => {

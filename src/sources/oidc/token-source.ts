@@ -4,9 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import type { EnvVars } from '../../config/env.js';
 import { KeylessError } from '../../errors.js';
-import { requestGithubToken, type Fetch } from './github-token.js';
+import { isJwtShaped, requestGithubToken, type Fetch } from './github-token.js';
 import { OidcErrorCode } from './oidc-errors.js';
-import type { OidcSpec } from './oidc-spec.js';
+import { describeOidcSpec, type OidcSpec } from './oidc-spec.js';
 
 export type TokenReader = () => Promise<string>;
 
@@ -16,7 +16,25 @@ export interface TokenSourceDeps {
   fetch?: Fetch;
 }
 
+/**
+ * Reads a token and checks that it is JWT-shaped before anything sends it to STS: a place that holds
+ * something else (a variable or file named by mistake, or by a container label) is refused here, so
+ * no other secret is ever sent as a token.
+ */
 export function oidcTokenSource(spec: OidcSpec, deps: TokenSourceDeps): TokenReader {
+  const read = readerFor(spec, deps);
+  return async () => {
+    const token = await read();
+    if (!isJwtShaped(token))
+      throw new KeylessError(
+        OidcErrorCode.NO_TOKEN,
+        `${describeOidcSpec(spec)} does not hold an OIDC token (a JWT: three base64url parts separated by dots). Check that it names the token.`,
+      );
+    return token;
+  };
+}
+
+function readerFor(spec: OidcSpec, deps: TokenSourceDeps): TokenReader {
   switch (spec.kind) {
     case 'github':
       return () => requestGithubToken(deps.vars, spec.audience, deps.fetch);
