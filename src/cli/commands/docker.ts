@@ -90,8 +90,9 @@ function registerRunCommand(program: Command): void {
     );
 }
 
-export interface ComposeFlags extends EndpointOptionFlags {
+export interface ComposeFlags extends EndpointOptionFlags, OidcFlags {
   profile?: string;
+  roleArn?: string;
   print?: boolean;
   file?: string[];
 }
@@ -107,17 +108,24 @@ function registerComposeCommand(program: Command): void {
       '--profile <profile>',
       'profile for services that ask for access without naming a profile or role',
     )
+    .option(
+      '--role-arn <arn>',
+      'with --oidc: the role for services that name none (a service naming its own role gets that one, from the same token)',
+    )
     .option('--print', 'print the generated override and exit (registers nothing; ids are placeholders)')
     .option(
       '-f, --file <file>',
       'compose file (repeatable; default: compose finds them)',
       (v: string, acc: string[] = []) => [...acc, v],
     );
+  addOidcOptions(cmd);
   addEndpointOptions(cmd)
     .addHelpText(
       'after',
-      '\nExample:\n  keyless compose --profile dev -- up -d\n\n' +
-        'A service asks with `x-keyless: {profile: dev}` (or role-arn) or a keyless.profile / keyless.role-arn label.',
+      '\nExamples:\n  keyless compose --profile dev -- up -d\n' +
+        '  keyless compose --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- up --abort-on-container-exit\n\n' +
+        'A service asks with `x-keyless: {profile: dev}` (or role-arn) or a keyless.profile / keyless.role-arn label.\n' +
+        OIDC_HELP,
     )
     .action(
       action(async (args: string[], flags: ComposeFlags) => {
@@ -127,25 +135,30 @@ function registerComposeCommand(program: Command): void {
     );
 }
 
-export interface BuildFlags {
+export interface BuildFlags extends OidcFlags {
   profile?: string;
   roleArn?: string;
 }
 
 function registerBuildCommand(program: Command): void {
-  program
+  const build = program
     .command('build')
     .description(
       'docker build with BuildKit; short-lived credentials as the `aws` secret, never in the image',
     )
     .argument('[docker-build-args...]', 'docker build arguments, after --')
     .option('--profile <profile>', 'profile whose credentials the build gets')
-    .option('--role-arn <arn>', 'role the build gets, assumed from the profile')
+    .option(
+      '--role-arn <arn>',
+      'role the build gets, assumed from the profile (with --oidc: the role the token is exchanged for)',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  keyless build --profile dev -- -t app .\n\n' +
         'In the Dockerfile: RUN --mount=type=secret,id=aws,target=/root/.aws/credentials aws s3 cp ...\n' +
-        'Exit 1 when the built image holds the secret. KEYLESS_DOCKER names the docker CLI.',
+        'Exit 1 when the built image holds the secret. KEYLESS_DOCKER names the docker CLI.\n' +
+        '  keyless build --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- -t app .\n' +
+        OIDC_HELP,
     )
     .action(
       action(async (args: string[], flags: BuildFlags) => {
@@ -153,4 +166,5 @@ function registerBuildCommand(program: Command): void {
         return runBuild(args, flags);
       }),
     );
+  addOidcOptions(build);
 }
