@@ -7,7 +7,8 @@
 // KEYLESS_HOME, or `docker inspect`.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
 import { join } from 'node:path';
 import {
   requireDocker,
@@ -21,7 +22,8 @@ import {
 } from '../helpers/docker.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { makeTestEnv, type TestEnv } from '../helpers/env.js';
-import { runKeyless } from '../helpers/cli.js';
+import { runKeyless, runProcess } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 import { containerClientCommands } from '../helpers/aws-clients.js';
 import {
   GITHUB_ISSUER,
@@ -68,7 +70,7 @@ describe(
       ctx.gh = await startGithubOidcStandin(t0);
       ctx.moto = await startMoto(t0, {
         host: '169.254.170.2',
-        roles: ['ci'],
+        roles: ['ci', 'other'],
         webIdentity: { jwksFile: ctx.gh.jwksFile, issuer: GITHUB_ISSUER, audience: 'sts.amazonaws.com' },
       });
       ctx.roleArn = ctx.moto.identity.roles.ci as string;
@@ -172,6 +174,67 @@ describe(
       assert.ok(!r.stderr.includes(wrong));
       const { stdout } = await docker(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Names}}']);
       assert.equal(stdout.trim(), '');
+    });
+
+    test('keyless compose --oidc github (docker-compose 1.29): a service naming no role gets --role-arn, one naming its role gets that, both from the token', async (t) => {
+      if (ctx.skip) return t.skip('no Docker');
+      const te = ctx.te as TestEnv;
+      const dir = await tempDir(t, 'keyless-oidc-compose-');
+      const volumes = ['/usr', '/lib', '/lib64', '/bin', '/etc', ctx.py].map((p) => `${p}:${p}:ro`);
+      const service = (xk: unknown) => ({
+        image: ctx.image,
+        volumes,
+        networks: ['inner'],
+        environment: { AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL: ctx.moto?.url ?? '' },
+        'x-keyless': xk,
+        command: [
+          `${ctx.py}/bin/python3`,
+          '-c',
+          "import boto3;print(boto3.client('sts').get_caller_identity()['Arn'])",
+        ],
+      });
+      await writeFile(
+        join(dir, 'docker-compose.yml'),
+        stringify({
+          version: '3.8',
+          services: { plain: service(true), named: service({ 'role-arn': ctx.moto?.identity.roles.other }) },
+          networks: { inner: { internal: true } },
+        }),
+      );
+      t.after(async () => {
+        await runProcess('docker-compose', ['-p', 'kloidc', 'down', '--remove-orphans'], {
+          env: te.vars,
+          cwd: dir,
+        }).catch(() => undefined);
+      });
+      const arns: string[] = [];
+      for (const svc of ['plain', 'named']) {
+        const r = await runKeyless(
+          [
+            'compose',
+            '--oidc',
+            'github',
+            '--role-arn',
+            ctx.roleArn,
+            '--',
+            '-p',
+            'kloidc',
+            'run',
+            '--rm',
+            '-T',
+            svc,
+          ],
+          { env: te.vars, cwd: dir, timeoutMs: 180_000 },
+        );
+        ctx.outputs.push(r.stdout, r.stderr);
+        assert.equal(r.code, 0, r.stderr);
+        arns.push(r.stdout.trim().split('\n').pop() ?? '');
+      }
+      assert.match(arns[0] ?? '', /^arn:aws:sts::123456789012:assumed-role\/ci\/keyless-github-\d+$/);
+      assert.match(arns[1] ?? '', /^arn:aws:sts::123456789012:assumed-role\/other\/keyless-github-\d+$/);
+      const gh = ctx.gh as GithubOidcStandin;
+      for (const text of ctx.outputs)
+        for (const tok of gh.issued) assert.ok(!text.includes(tok.split('.')[2] as string));
     });
   },
 );
