@@ -27,6 +27,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { containerClientCommands } from '../helpers/aws-clients.js';
 import {
   GITHUB_ISSUER,
+  jwtClaims,
   startGithubOidcStandin,
   type GithubOidcStandin,
 } from '../helpers/github-oidc-standin.js';
@@ -71,12 +72,19 @@ describe(
       ctx.moto = await startMoto(t0, {
         host: '169.254.170.2',
         roles: ['ci', 'other'],
-        webIdentity: { jwksFile: ctx.gh.jwksFile, issuer: GITHUB_ISSUER, audience: 'sts.amazonaws.com' },
+        // sessions of 10 s (the launcher's time compression), so a refresh after expiry happens in a test
+        webIdentity: {
+          jwksFile: ctx.gh.jwksFile,
+          issuer: GITHUB_ISSUER,
+          audience: 'sts.amazonaws.com',
+          sessionSeconds: 10,
+        },
       });
       ctx.roleArn = ctx.moto.identity.roles.ci as string;
       ctx.te = await makeTestEnv(t0, { endpoint: ctx.moto.url });
       delete ctx.te.vars.KEYLESS_PASSPHRASE; // a CI job: no keyless vault at all
       Object.assign(ctx.te.vars, ctx.gh.vars());
+      ctx.gh.ttlSeconds = 5; // tokens are used at once; short-lived ones show a refresh cannot reuse them
       cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
       ctx.image = await ensureHostbaseImage();
       ctx.mounts = await hostMounts();
@@ -120,6 +128,44 @@ describe(
         assert.ok(gh.requests.every((q) => q.authorized && q.audience === 'sts.amazonaws.com'));
       });
     }
+
+    test('after the first session expires, the server takes a new token from the runner (every earlier token had expired by then, so none could have been reused)', async (t) => {
+      if (ctx.skip) return t.skip('no Docker');
+      const gh = ctx.gh as GithubOidcStandin;
+      const moto = ctx.moto as Moto;
+      const exchangesBefore = moto.requests().filter((q) => q.action === 'AssumeRoleWithWebIdentity').length;
+      const script = [
+        'import boto3, time',
+        "s = boto3.Session(); c = s.client('sts')",
+        "a = c.get_caller_identity()['Arn']; k1 = s.get_credentials().get_frozen_credentials().access_key",
+        'print(int(time.time() * 1000)); time.sleep(13)',
+        "b = c.get_caller_identity()['Arn']; k2 = s.get_credentials().get_frozen_credentials().access_key",
+        "print(a); print(b); print('new key' if k1 != k2 else 'same key')",
+      ].join('\n');
+      const r = await runKeyless(runArgs(['--rm', ctx.image, `${ctx.py}/bin/python3`, '-c', script]), {
+        env: ctx.te?.vars ?? {},
+        timeoutMs: 120_000,
+      });
+      ctx.outputs.push(r.stdout, r.stderr);
+      assert.equal(r.code, 0, r.stderr);
+      const [firstDone, a, b, changed] = r.stdout.trim().split('\n');
+      assert.match(a ?? '', /assumed-role\/ci\//);
+      assert.match(b ?? '', /assumed-role\/ci\//, 'the refreshed session signs (moto checks it)');
+      assert.equal(changed, 'new key', 'boto3 got a new session from the endpoint');
+      // the runner was asked again after the first session (10 s) was used and had expired
+      const refresh = gh.issuedAt.findIndex((at) => at > Number(firstDone));
+      assert.ok(refresh > 0, 'a token was requested after the first call');
+      const refreshedAt = gh.issuedAt[refresh] as number;
+      for (const old of gh.issued.slice(0, refresh))
+        assert.ok((jwtClaims(old).exp as number) * 1000 < refreshedAt, 'no earlier token was still valid');
+      const sent = moto
+        .requests()
+        .filter((q) => q.action === 'AssumeRoleWithWebIdentity')
+        .slice(exchangesBefore)
+        .map((q) => new URLSearchParams(q.body).get('WebIdentityToken'));
+      assert.ok(sent.includes(gh.issued[refresh] as string), 'STS got the new token');
+      assert.equal(new Set(sent).size, sent.length, 'every exchange presented a token of its own');
+    });
 
     test('docker inspect, the outputs and every file under KEYLESS_HOME hold no token', async (t) => {
       if (ctx.skip) return t.skip('no Docker');

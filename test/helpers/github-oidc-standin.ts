@@ -38,6 +38,8 @@ export interface GithubOidcStandin {
   requests: { audience: string | null; authorized: boolean }[];
   /** every token issued, in order */
   issued: string[];
+  /** when each of `issued` was issued (epoch ms) */
+  issuedAt: number[];
   /** token lifetime in seconds (GitHub's are short-lived; default 300) */
   ttlSeconds: number;
   job: GithubJob;
@@ -85,6 +87,7 @@ export async function startGithubOidcStandin(
     jwksFile,
     requests: [],
     issued: [],
+    issuedAt: [],
     ttlSeconds: 300,
     job,
     vars: () => ({
@@ -151,6 +154,7 @@ export async function startGithubOidcStandin(
       exp: now + state.ttlSeconds,
     });
     state.issued.push(token);
+    state.issuedAt.push(Date.now());
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ count: state.issued.length, value: token }));
   };

@@ -65,7 +65,13 @@ export interface StartMotoOptions {
    * call goes unsigned, and its token must be an RS256 JWT from this JWKS with this issuer and audience,
    * not expired. Every other action keeps moto's signature and policy checks.
    */
-  webIdentity?: { jwksFile: string; issuer: string; audience: string };
+  webIdentity?: {
+    jwksFile: string;
+    issuer: string;
+    audience: string;
+    /** time compression: web identity sessions last this many seconds (the launcher's docstring) */
+    sessionSeconds?: number;
+  };
 }
 
 const WEB_IDENTITY_LAUNCHER = fileURLToPath(
@@ -91,6 +97,8 @@ export async function startMoto(
     env.KEYLESS_TEST_OIDC_JWKS = options.webIdentity.jwksFile;
     env.KEYLESS_TEST_OIDC_ISSUER = options.webIdentity.issuer;
     env.KEYLESS_TEST_OIDC_AUDIENCE = options.webIdentity.audience;
+    if (options.webIdentity.sessionSeconds !== undefined)
+      env.KEYLESS_TEST_STS_WEB_IDENTITY_SECONDS = String(options.webIdentity.sessionSeconds);
   }
   const [cmd, ...pre] = options.webIdentity ? ['python3', WEB_IDENTITY_LAUNCHER] : ['moto_server'];
   const child: ChildProcess = spawn(cmd as string, [...pre, '-H', host, '-p', String(port)], {

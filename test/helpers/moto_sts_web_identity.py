@@ -11,6 +11,10 @@ KEYLESS_TEST_OIDC_ISSUER, aud = KEYLESS_TEST_OIDC_AUDIENCE and exp in the future
 token against the account's IAM OIDC provider. Refusals use STS's error codes (InvalidIdentityToken,
 ExpiredTokenException). Every other action keeps moto's own signature and policy checks. The role's
 trust policy conditions are not evaluated here (moto has no evaluator for federated principals).
+
+Time compression, only when KEYLESS_TEST_STS_WEB_IDENTITY_SECONDS is set: the sessions this action
+returns last that many seconds instead of DurationSeconds (STS's minimum is 900), so a test can watch a
+refresh after expiry without waiting a quarter of an hour.
 """
 import base64
 import json
@@ -23,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import _RESTError
 from moto.server import main
+from moto.sts.models import STSBackend
 
 
 class InvalidIdentityToken(_RESTError):
@@ -88,6 +93,16 @@ def authenticate(self, iam_request_cls, resource="*"):
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_action = authenticate
+
+short_sessions = os.environ.get("KEYLESS_TEST_STS_WEB_IDENTITY_SECONDS")
+if short_sessions:
+    original_exchange = STSBackend.assume_role_with_web_identity
+
+    def exchange(self, **kwargs):
+        kwargs["duration"] = int(short_sessions)
+        return original_exchange(self, **kwargs)
+
+    STSBackend.assume_role_with_web_identity = exchange
 
 if __name__ == "__main__":
     main(sys.argv[1:])
