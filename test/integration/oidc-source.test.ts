@@ -127,6 +127,29 @@ describe('web identity source (moto with STS-like AssumeRoleWithWebIdentity, Git
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout.trim(), /^arn:aws:sts::123456789012:assumed-role\/ci\/keyless-github-\d+$/);
     assertNoTokens(s, r.stdout, r.stderr);
+    const env = await runKeyless(
+      [
+        'exec',
+        '--oidc',
+        'github',
+        '--role-arn',
+        s.roleArn,
+        '--',
+        process.execPath,
+        '-e',
+        'process.stdout.write(JSON.stringify(process.env))',
+      ],
+      { env: s.te.vars },
+    );
+    assert.equal(env.code, 0, env.stderr);
+    const childEnv = JSON.parse(env.stdout) as Record<string, string>;
+    assert.match(childEnv.AWS_SESSION_TOKEN ?? '', /./);
+    assert.equal(
+      childEnv.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+      undefined,
+      'the command gets the session, not what mints it',
+    );
+    assert.equal(childEnv.ACTIONS_ID_TOKEN_REQUEST_URL, undefined);
   });
 
   test('--oidc-audience is what the runner is asked for; STS (moto as STS) refuses a token for another audience, and says why', async (t) => {

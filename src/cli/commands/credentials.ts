@@ -32,7 +32,8 @@ export function registerCredentialCommands(program: Command): void {
       'after',
       '\nSets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION and\n' +
         'AWS_CREDENTIAL_EXPIRATION; removes AWS_PROFILE and other credential variables. Exit status is the\n' +
-        "command's (128+N when it dies of signal N). HashiCorp Vault leases are revoked when it ends.\n\n" +
+        "command's (128+N when it dies of signal N). HashiCorp Vault leases are revoked when it ends. With\n" +
+        '--oidc the variables that hold the token (or, for github, request it) are removed too.\n\n' +
         'Examples:\n  keyless exec dev -- aws sts get-caller-identity\n' +
         '  keyless exec --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- aws s3 ls\n' +
         OIDC_HELP,

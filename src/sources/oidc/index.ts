@@ -2,6 +2,7 @@
 // github-token) and its exchange with STS (from-web-identity). Plans use it through plan.ts.
 import { usageError } from '../../errors.js';
 import { parseOidcSpec, type OidcOptionFlags, type OidcSpec } from './oidc-spec.js';
+import { GITHUB_REQUEST_TOKEN_ENV, GITHUB_REQUEST_URL_ENV } from './github-token.js';
 
 export { OidcErrorCode } from './oidc-errors.js';
 export {
@@ -32,4 +33,22 @@ export function oidcSpecFromFlags(flags: OidcOptionFlags): OidcSpec | undefined 
     ...(flags.oidcAudience !== undefined ? { oidcAudience: flags.oidcAudience } : {}),
     ...(flags.oidcTokenEnv !== undefined ? { oidcTokenEnv: flags.oidcTokenEnv } : {}),
   });
+}
+
+/**
+ * The variables that hold a token, or the means to get one, for this spec: keyless exec leaves them
+ * out of the command's environment (the command gets the role session, not what mints it).
+ */
+export function oidcTokenVariables(spec: OidcSpec): string[] {
+  switch (spec.kind) {
+    case 'github':
+      return [GITHUB_REQUEST_URL_ENV, GITHUB_REQUEST_TOKEN_ENV];
+    case 'gitlab':
+    case 'env':
+      return [spec.variable];
+    case 'file':
+      return [];
+    default:
+      return spec satisfies never;
+  }
 }

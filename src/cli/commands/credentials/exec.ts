@@ -5,6 +5,7 @@ import { KeylessError, usageError } from '../../../errors.js';
 import type { ExitCode } from '../../action.js';
 import type { CredentialFlags } from '../credentials.js';
 import { sourceFromFlags } from './resolve.js';
+import { oidcSpecFromFlags, oidcTokenVariables } from '../../../sources/oidc/index.js';
 
 /** Variables that could make the child use other credentials, or that it must never see. */
 const REMOVED = [
@@ -60,6 +61,8 @@ export async function runExec(
   }
   const childEnv: NodeJS.ProcessEnv = { ...env.vars };
   for (const k of REMOVED) delete childEnv[k];
+  const oidc = oidcSpecFromFlags(flags);
+  if (oidc) for (const k of oidcTokenVariables(oidc)) delete childEnv[k];
   childEnv.AWS_ACCESS_KEY_ID = creds.accessKeyId;
   childEnv.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
   if (creds.sessionToken) childEnv.AWS_SESSION_TOKEN = creds.sessionToken;
