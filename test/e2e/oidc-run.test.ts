@@ -19,6 +19,8 @@ import {
   hostPythonPrefix,
   docker,
   recreateKeylessNetwork,
+  ensureBusyboxImage,
+  DEBIAN_DOCKER,
 } from '../helpers/docker.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { makeTestEnv, type TestEnv } from '../helpers/env.js';
@@ -280,6 +282,33 @@ describe(
       assert.match(arns[1] ?? '', /^arn:aws:sts::123456789012:assumed-role\/other\/keyless-github-\d+$/);
       const gh = ctx.gh as GithubOidcStandin;
       for (const text of ctx.outputs)
+        for (const tok of gh.issued) assert.ok(!text.includes(tok.split('.')[2] as string));
+    });
+
+    test('keyless build --oidc github: the BuildKit secret is a role session from the token, and the token is nowhere in the output', async (t) => {
+      if (ctx.skip) return t.skip('no Docker');
+      const gh = ctx.gh as GithubOidcStandin;
+      const te = ctx.te as TestEnv;
+      await ensureBusyboxImage();
+      const dir = await tempDir(t, 'keyless-oidc-build-');
+      const tag = `local/keyless-oidc-build:${Date.now()}`;
+      t.after(async () => void (await docker(['rmi', '-f', tag]).catch(() => undefined)));
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        // the nonce defeats the BuildKit cache (the secret is not part of the cache key)
+        `FROM local/busybox:latest\nRUN --mount=type=secret,id=aws,target=/root/.aws/credentials grep -c aws_session_token /root/.aws/credentials > /count # ${Date.now()}\n`,
+      );
+      const before = gh.requests.length;
+      const r = await runKeyless(
+        ['build', '--oidc', 'github', '--role-arn', ctx.roleArn, '--', '--pull=false', '-t', tag, dir],
+        { env: { ...te.vars, KEYLESS_DOCKER: DEBIAN_DOCKER }, timeoutMs: 180_000 },
+      );
+      ctx.outputs.push(r.stdout, r.stderr);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(gh.requests.length, before + 1, 'one token for the build');
+      const { stdout } = await docker(['run', '--rm', '--pull', 'never', tag, 'cat', '/count']);
+      assert.equal(stdout.trim(), '1');
+      for (const text of [r.stdout, r.stderr])
         for (const tok of gh.issued) assert.ok(!text.includes(tok.split('.')[2] as string));
     });
   },
