@@ -8,12 +8,13 @@
 // conditions are not evaluated by moto (see src/iac/oidc-trust.test.ts for those).
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { STSClient, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { makeTestEnv, type TestEnv } from '../helpers/env.js';
 import { runKeyless, runProcess } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 import {
   GITHUB_ISSUER,
   githubSubject,
@@ -288,5 +289,38 @@ describe('web identity source (moto with STS-like AssumeRoleWithWebIdentity, Git
     );
     assert.equal(s.gh.requests.length, 0, 'none of these asked the GitHub runner');
     assertNoTokens(s, viaProfile.stderr, viaEnv.stderr, viaGitlab.stderr, s.moto.log());
+  });
+
+  test('serve --oidc github --daemon: awscli v1 through the full URI and token gets the role; the daemon log holds no token', async (t) => {
+    const s = await setup(t);
+    const port = await freePort();
+    const r = await runKeyless(
+      ['serve', '--daemon', '--oidc', 'github', '--role-arn', s.roleArn, '--listen', `127.0.0.1:${port}`],
+      { env: s.te.vars, timeoutMs: 60_000 },
+    );
+    t.after(async () => void (await runKeyless(['serve', '--stop'], { env: s.te.vars })));
+    assert.equal(r.code, 0, r.stderr);
+    const lines = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    ) as Record<string, string>;
+    const aws = await runProcess(
+      'aws',
+      ['sts', 'get-caller-identity', '--query', 'Arn', '--output', 'text'],
+      {
+        env: {
+          ...s.te.vars,
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: lines.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? '',
+          AWS_CONTAINER_AUTHORIZATION_TOKEN: lines.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? '',
+        },
+      },
+    );
+    assert.equal(aws.code, 0, aws.stderr);
+    assert.match(aws.stdout.trim(), /^arn:aws:sts::123456789012:assumed-role\/ci\/keyless-github-\d+$/);
+    assert.ok(s.gh.requests.length >= 1);
+    const log = await readFile(join(s.te.keylessHome, 'server', 'server.log'), 'utf8');
+    assertNoTokens(s, r.stdout, r.stderr, aws.stderr, log);
   });
 });
