@@ -14,7 +14,7 @@ export async function sourceFromFlags(
   const oidc = oidcSpecFromFlags(flags);
   if (oidc && profile !== undefined)
     throw usageError(
-      `--oidc takes the place of a profile: drop "${profile.slice(0, 40)}", or drop --oidc to use the profile.`,
+      `--oidc takes the place of a profile: drop "${profile.slice(0, 40)}", or drop --oidc to use the profile. (If it is the command, put it after --.)`,
     );
   let durationSeconds: number | undefined;
   if (flags.duration !== undefined) {

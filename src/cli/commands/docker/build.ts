@@ -121,7 +121,9 @@ export async function runBuild(args: string[], flags: BuildFlags): Promise<ExitC
   if (oidc && flags.profile) throw usageError('--oidc takes the place of --profile: give one of them.');
   const profile =
     flags.profile ??
-    (flags.roleArn || oidc || webIdentityFromEnv(env) ? undefined : (env.awsProfile ?? 'default'));
+    (flags.roleArn || oidc
+      ? undefined
+      : (env.awsProfile ?? (webIdentityFromEnv(env) ? undefined : 'default')));
   const source = await createCredentialSource(
     {
       ...(profile ? { profile } : {}),

@@ -187,7 +187,7 @@ export async function runRun(args: string[], flags: RunFlags): Promise<ExitCode>
   const profile =
     flags.profile ??
     labels[PROFILE_LABEL] ??
-    (roleArn || oidc || webIdentityFromEnv(env) ? undefined : (env.awsProfile ?? 'default'));
+    (roleArn || oidc ? undefined : (env.awsProfile ?? (webIdentityFromEnv(env) ? undefined : 'default')));
   // checks the profile's configuration now rather than at the container's first request
   const source = await createCredentialSource(
     oidc ? { oidc, ...(roleArn ? { roleArn } : {}) } : { ...(profile ? { profile } : {}) },
