@@ -9,6 +9,7 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createSign, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { STSClient, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -224,6 +225,20 @@ describe('web identity source (moto with STS-like AssumeRoleWithWebIdentity, Git
         }),
       ),
       /Token expired/,
+    );
+    // and a token signed by any other key is refused too (the launcher checks the signature)
+    const [head, body] = (s.gh.issued[1] ?? s.gh.issued[0] ?? '').split('.');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forged = `${head}.${body}.${createSign('RSA-SHA256').update(`${head}.${body}`).sign(privateKey).toString('base64url')}`;
+    await assert.rejects(
+      sts.send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: s.roleArn,
+          RoleSessionName: 'forged',
+          WebIdentityToken: forged,
+        }),
+      ),
+      /signature is invalid/,
     );
     clock.set((first.expiration as Date).getTime() + 1000);
     const second = await source();
