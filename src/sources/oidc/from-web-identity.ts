@@ -26,11 +26,15 @@ export interface WebIdentityDeps {
  * GITHUB_RUN_ID, GitLab's CI_JOB_ID), else keyless-oidc. STS allows [\w+=,.@-], 2 to 64 characters.
  */
 export function webIdentitySessionName(spec: OidcSpec, vars: EnvVars): string {
-  const run =
-    spec.kind === 'github' ? vars.GITHUB_RUN_ID : spec.kind === 'gitlab' ? vars.CI_JOB_ID : undefined;
-  const name = run
-    ? `keyless-${spec.kind}-${run}`
-    : `keyless-${spec.kind === 'github' || spec.kind === 'gitlab' ? spec.kind : 'oidc'}`;
+  if (spec.kind === 'github') return sessionName(`keyless-github${suffix(vars.GITHUB_RUN_ID)}`);
+  if (spec.kind === 'gitlab') return sessionName(`keyless-gitlab${suffix(vars.CI_JOB_ID)}`);
+  return 'keyless-oidc';
+}
+
+const suffix = (run: string | undefined): string => (run ? `-${run}` : '');
+
+/** A name STS takes: characters outside [\w+=,.@-] become -, at most 64 characters. */
+function sessionName(name: string): string {
   return name.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
 }
 
@@ -44,9 +48,7 @@ export async function fromWebIdentity(
   );
   return deps.sts.assumeRoleWithWebIdentity({
     roleArn: request.roleArn,
-    roleSessionName: (request.roleSessionName ?? webIdentitySessionName(request.spec, deps.vars))
-      .replace(/[^\w+=,.@-]/g, '-')
-      .slice(0, 64),
+    roleSessionName: sessionName(request.roleSessionName ?? webIdentitySessionName(request.spec, deps.vars)),
     webIdentityToken: token,
     ...(request.durationSeconds ? { durationSeconds: request.durationSeconds } : {}),
   });
