@@ -6,7 +6,8 @@ import { tempDir } from './tmp.js';
 import type { TestContext } from 'node:test';
 
 /** Variables never inherited from the developer's environment. */
-const STRIP = /^(AWS_|KEYLESS_|VAULT_|DOCKER_CONFIG$)/;
+// (and a CI runner's OIDC request variables: a test never asks a real token service)
+const STRIP = /^(AWS_|KEYLESS_|VAULT_|DOCKER_CONFIG$|ACTIONS_ID_TOKEN_REQUEST_)/;
 
 export interface TestEnvOptions {
   /** AWS_ENDPOINT_URL */
