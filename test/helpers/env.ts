@@ -5,8 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { tempDir } from './tmp.js';
 import type { TestContext } from 'node:test';
 
-/** Variables never inherited from the developer's environment. */
-// (and a CI runner's OIDC request variables: a test never asks a real token service)
+/** Variables never inherited from the developer's environment (nor a CI runner's OIDC request ones). */
 const STRIP = /^(AWS_|KEYLESS_|VAULT_|DOCKER_CONFIG$|ACTIONS_ID_TOKEN_REQUEST_)/;
 
 export interface TestEnvOptions {
