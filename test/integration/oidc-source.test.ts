@@ -313,8 +313,16 @@ describe('web identity source (moto with STS-like AssumeRoleWithWebIdentity, Git
       ['serve', '--daemon', '--oidc', 'github', '--role-arn', s.roleArn, '--listen', `127.0.0.1:${port}`],
       { env: s.te.vars, timeoutMs: 60_000 },
     );
-    t.after(async () => void (await runKeyless(['serve', '--stop'], { env: s.te.vars })));
     assert.equal(r.code, 0, r.stderr);
+    // the temporary KEYLESS_HOME is gone by the time after-hooks run: stop the daemon by its pid
+    const pid = Number((await readFile(join(s.te.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+    t.after(() => {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already stopped
+      }
+    });
     const lines = Object.fromEntries(
       r.stdout
         .trim()
@@ -337,5 +345,7 @@ describe('web identity source (moto with STS-like AssumeRoleWithWebIdentity, Git
     assert.ok(s.gh.requests.length >= 1);
     const log = await readFile(join(s.te.keylessHome, 'server', 'server.log'), 'utf8');
     assertNoTokens(s, r.stdout, r.stderr, aws.stderr, log);
+    const stop = await runKeyless(['serve', '--stop'], { env: s.te.vars });
+    assert.equal(stop.code, 0, stop.stderr);
   });
 });
