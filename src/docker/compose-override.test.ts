@@ -91,6 +91,26 @@ services:
     });
   });
 
+  test('a service given a web identity gets a keyless.oidc label naming where the token comes from, never a token', () => {
+    const text = buildOverride({
+      services: [
+        {
+          name: 'ci',
+          roleArn: 'arn:aws:iam::123456789012:role/ci',
+          oidc: 'github:sts.amazonaws.com',
+          envFiles: [],
+        },
+      ],
+      grants: new Map([['ci', { relativeUri: '/v1/creds/C', clientHash: 'hc' }]]),
+      network: 'keyless',
+    });
+    assert.deepEqual(parse(text).services.ci.labels, {
+      'keyless.client': 'hc',
+      'keyless.role-arn': 'arn:aws:iam::123456789012:role/ci',
+      'keyless.oidc': 'github:sts.amazonaws.com',
+    });
+  });
+
   test('refuses a key in the environment map, naming file and line', () => {
     assert.throws(
       () =>

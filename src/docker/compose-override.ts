@@ -4,7 +4,7 @@
 // The container watcher (src/server) finds containers by the keyless.client label, as for `keyless run`.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node, type YAMLMap } from 'yaml';
 import { KeylessError } from '../errors.js';
-import { CLIENT_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
+import { CLIENT_LABEL, OIDC_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
 
 /** One compose file as read from disk. */
 export interface ComposeFileText {
@@ -23,6 +23,8 @@ export interface KeylessService {
   name: string;
   profile?: string;
   roleArn?: string;
+  /** web identity token source (formatOidcSpec form; keyless compose --oidc): roleArn is exchanged for */
+  oidc?: string;
   /** the service's own networks, in the form the user wrote them; undefined = compose's `default` */
   networks?: { form: 'list' | 'map'; names: string[] };
   /** env_file entries with the compose file they are relative to */
@@ -271,6 +273,7 @@ export function buildOverride(input: {
     const labels: Record<string, string> = { [CLIENT_LABEL]: grant.clientHash };
     if (s.profile) labels[PROFILE_LABEL] = s.profile;
     if (s.roleArn) labels[ROLE_ARN_LABEL] = s.roleArn;
+    if (s.oidc) labels[OIDC_LABEL] = s.oidc;
     services[s.name] = { networks, environment, labels };
   }
   const doc: Record<string, unknown> = {};

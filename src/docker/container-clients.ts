@@ -5,7 +5,7 @@
 // network, and revokes it when the container dies or is removed (Docker events).
 import type { ClientRecord, LeaseTable } from '../leases/lease-table.js';
 import type { DockerClient } from './engine/client.js';
-import { CLIENT_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
+import { CLIENT_LABEL, OIDC_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
 
 interface ContainerSummary {
   Id: string;
@@ -32,10 +32,11 @@ export function containerClientResolver(
     const ip = c.NetworkSettings?.Networks?.[network]?.IPAddress;
     const profile = labels[PROFILE_LABEL];
     const roleArn = labels[ROLE_ARN_LABEL];
+    const oidc = labels[OIDC_LABEL];
     // bound to the container's own address: the id is refused from anywhere else
     return table.registerHash(
       idHash,
-      { ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}) },
+      { ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}), ...(oidc ? { oidc } : {}) },
       {
         boundAddress: ip ?? 'none',
         containerId: c.Id.slice(0, 12),

@@ -5,6 +5,8 @@ import { KeylessError } from '../errors.js';
 export const CLIENT_LABEL = 'keyless.client';
 export const PROFILE_LABEL = 'keyless.profile';
 export const ROLE_ARN_LABEL = 'keyless.role-arn';
+/** where the server takes a web identity token for this container's role (a place, never a token) */
+export const OIDC_LABEL = 'keyless.oidc';
 const SECRET_VARS = ['AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN'];
 
 export interface RunPlanInput {
@@ -14,6 +16,7 @@ export interface RunPlanInput {
   clientHash: string;
   profile?: string;
   roleArn?: string;
+  oidc?: string;
   region?: string;
   imdsEndpoint?: string;
 }
@@ -81,6 +84,7 @@ export function planRunArgs(input: RunPlanInput): string[] {
   ];
   if (input.profile) ours.push('--label', `${PROFILE_LABEL}=${input.profile}`);
   if (input.roleArn) ours.push('--label', `${ROLE_ARN_LABEL}=${input.roleArn}`);
+  if (input.oidc) ours.push('--label', `${OIDC_LABEL}=${input.oidc}`);
   if (input.region) ours.push('-e', `AWS_REGION=${input.region}`, '-e', `AWS_DEFAULT_REGION=${input.region}`);
   if (input.imdsEndpoint) ours.push('-e', `AWS_EC2_METADATA_SERVICE_ENDPOINT=${input.imdsEndpoint}`);
   return ['run', ...ours, ...input.args];

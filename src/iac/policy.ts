@@ -6,7 +6,9 @@ export interface Statement {
   Effect: 'Allow' | 'Deny';
   Action: string[];
   Resource?: string[];
-  Principal?: { Service: string[] };
+  Principal?: { Service: string[] } | { Federated: string[] };
+  /** operator → condition key → values, as IAM writes them */
+  Condition?: Record<string, Record<string, string[]>>;
 }
 
 export interface PolicyDocument {
@@ -88,7 +90,7 @@ export function s3Policy(access: 'read' | 'write', bucket: string, prefix?: stri
   const doc: PolicyDocument = { Version: '2012-10-17', Statement: statements };
   if (p !== '') {
     // ListBucket limited to the prefix
-    (list as Statement & { Condition?: unknown }).Condition = { StringLike: { 's3:prefix': [`${p}*`] } };
+    list.Condition = { StringLike: { 's3:prefix': [`${p}*`] } };
   }
   return doc;
 }

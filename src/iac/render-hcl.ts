@@ -2,15 +2,15 @@
 // `terraform fmt` would (two-space indent, `=` aligned within a block's run of arguments).
 import type { PolicyDocument, Statement } from './policy.js';
 
-function str(v: string): string {
+export function str(v: string): string {
   return JSON.stringify(v).replace(/\$\{/g, '$${');
 }
 
-function list(xs: string[]): string {
+export function list(xs: string[]): string {
   return `[${xs.map(str).join(', ')}]`;
 }
 
-function block(name: string, args: [string, string][], children: string[], indent: string): string {
+export function block(name: string, args: [string, string][], children: string[], indent: string): string {
   const width = Math.max(0, ...args.map(([k]) => k.length));
   const lines = [`${indent}${name} {`];
   for (const [k, v] of args) lines.push(`${indent}  ${k.padEnd(width)} = ${v}`);
@@ -23,10 +23,11 @@ function block(name: string, args: [string, string][], children: string[], inden
   return lines.join('\n');
 }
 
-function statementHcl(
-  s: Statement & { Condition?: Record<string, Record<string, string[]>> },
-  indent: string,
-): string {
+/**
+ * One statement block. `principalIdentifiers` replaces the principal's identifiers with an HCL
+ * expression (a provider resource's arn), so OpenTofu orders the resources itself.
+ */
+export function statementHcl(s: Statement, indent: string, principalIdentifiers?: string): string {
   const args: [string, string][] = [
     ['sid', str(s.Sid)],
     ['effect', str(s.Effect)],
@@ -34,18 +35,21 @@ function statementHcl(
   ];
   if (s.Resource) args.push(['resources', list(s.Resource)]);
   const children: string[] = [];
-  if (s.Principal)
+  if (s.Principal) {
+    const [type, ids] =
+      'Service' in s.Principal ? ['Service', s.Principal.Service] : ['Federated', s.Principal.Federated];
     children.push(
       block(
         'principals',
         [
-          ['type', str('Service')],
-          ['identifiers', list(s.Principal.Service)],
+          ['type', str(type)],
+          ['identifiers', principalIdentifiers ?? list(ids)],
         ],
         [],
         `${indent}  `,
       ),
     );
+  }
   for (const [test, vars] of Object.entries(s.Condition ?? {})) {
     for (const [variable, values] of Object.entries(vars)) {
       children.push(

@@ -8,6 +8,8 @@ import { Lease } from './lease.js';
 export interface RoleKey {
   profile?: string;
   roleArn?: string;
+  /** a web identity token source (formatOidcSpec form, e.g. github:sts.amazonaws.com); roleArn is then the role it is exchanged for */
+  oidc?: string;
 }
 
 export interface ClientRecord {
@@ -43,7 +45,7 @@ const REVOKED_KEPT = 1000;
 export type SourceFactory = (key: RoleKey) => CredentialSource;
 
 export function roleKeyString(key: RoleKey): string {
-  return JSON.stringify([key.profile ?? '', key.roleArn ?? '']);
+  return JSON.stringify([key.profile ?? '', key.roleArn ?? '', key.oidc ?? '']);
 }
 
 export function hashId(id: string): string {

@@ -6,6 +6,8 @@ export interface RegisterClientRequest {
   /** which credentials: a profile, or a role ARN (assumed from the profile, or the default one) */
   profile?: string;
   roleArn?: string;
+  /** web identity token source (formatOidcSpec form); roleArn is the role it is exchanged for */
+  oidc?: string;
   /** bind now to this source address; otherwise bind later with bindClient */
   boundAddress?: string;
   /** for the audit log */

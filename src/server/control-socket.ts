@@ -50,7 +50,11 @@ export async function startControlSocket(
           const r = input as RegisterClientRequest;
           if (!r.profile && !r.roleArn) return reply(400, { error: 'profile or roleArn required' });
           const { id } = table.register(
-            { ...(r.profile ? { profile: r.profile } : {}), ...(r.roleArn ? { roleArn: r.roleArn } : {}) },
+            {
+              ...(r.profile ? { profile: r.profile } : {}),
+              ...(r.roleArn ? { roleArn: r.roleArn } : {}),
+              ...(r.oidc ? { oidc: r.oidc } : {}),
+            },
             {
               ...(r.boundAddress ? { boundAddress: r.boundAddress } : {}),
               ...(r.containerId ? { containerId: r.containerId } : {}),

@@ -6,8 +6,31 @@ import type { SecretStore } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Credentials, CredentialSource } from './types.js';
 import { systemClock } from '../util/clock.js';
+import type { OidcSpec } from './oidc/oidc-spec.js';
+import type { SourcePlan } from './plan.js';
 
 export type { Credentials, CredentialSource } from './types.js';
+export type { OidcSpec } from './oidc/oidc-spec.js';
+
+/** The AWS SDKs' web identity variables (read when no profile is named; see webIdentityFromEnv). */
+export const WEB_IDENTITY_TOKEN_FILE_ENV = 'AWS_WEB_IDENTITY_TOKEN_FILE';
+export const ROLE_ARN_ENV = 'AWS_ROLE_ARN';
+export const ROLE_SESSION_NAME_ENV = 'AWS_ROLE_SESSION_NAME';
+
+/**
+ * AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME), used as the SDKs use them when
+ * nothing names a profile (no --profile, no AWS_PROFILE): an EKS pod or a CI job set up that way needs
+ * no keyless configuration. Only the token file set, without the role, is left to the profile path.
+ */
+export function webIdentityFromEnv(
+  env: KeylessEnv,
+): { spec: OidcSpec; roleArn: string; roleSessionName?: string } | undefined {
+  const file = env.vars[WEB_IDENTITY_TOKEN_FILE_ENV];
+  const roleArn = env.vars[ROLE_ARN_ENV];
+  if (!file || !roleArn) return undefined;
+  const name = env.vars[ROLE_SESSION_NAME_ENV];
+  return { spec: { kind: 'file', path: file }, roleArn, ...(name ? { roleSessionName: name } : {}) };
+}
 
 /** Asks the user for an MFA code (terminal prompt, --mfa-token, a command). */
 export type MfaPrompt = (mfaSerial: string, profile: string) => Promise<string>;
@@ -25,6 +48,11 @@ export interface SourceContext {
 export interface CredentialRequest {
   /** a profile in ~/.aws/config (or a vault-only profile); default AWS_PROFILE, then "default" */
   profile?: string;
+  /**
+   * a web identity token from here instead of a profile: roleArn is then the role the token is
+   * exchanged for (AssumeRoleWithWebIdentity), not one assumed on top
+   */
+  oidc?: OidcSpec;
   /** assume this role on top of the profile's credentials */
   roleArn?: string;
   roleSessionName?: string;
@@ -57,14 +85,10 @@ export async function createCredentialSource(
   request: CredentialRequest,
   context: SourceContext & SourceOptions,
 ): Promise<DisposableSource> {
-  const { readProfileFiles } = await import('./read-profile-files.js');
-  const { planProfile } = await import('./plan.js');
   const { runPlan, DEFAULT_MIN_VALIDITY_MS, DEFAULT_REUSE_FRACTION } = await import('./run-plan.js');
   const { stsCalls } = await import('./sts.js');
   const env = context.env;
-  const profile = request.profile ?? env.awsProfile ?? 'default';
-  const files = await readProfileFiles(env);
-  const plan = planProfile(files, profile);
+  const { plan, extraRole } = await planRequest(request, env);
   const region = plan.region ?? env.awsRegion;
   let storePromise: Promise<SecretStore> | undefined;
   const store = (): Promise<SecretStore> => {
@@ -93,7 +117,7 @@ export async function createCredentialSource(
         onDispose: (d) => disposers.push(d),
       },
       {
-        ...(request.roleArn ? { roleArn: request.roleArn } : {}),
+        ...(extraRole ? { roleArn: extraRole } : {}),
         ...(request.roleSessionName ? { roleSessionName: request.roleSessionName } : {}),
         ...(request.durationSeconds ? { durationSeconds: request.durationSeconds } : {}),
       },
@@ -137,4 +161,38 @@ export async function createCredentialSource(
       for (const d of all) await d();
     },
   });
+}
+
+/** The request → its plan, and the role (if any) assumed on top of it. */
+async function planRequest(
+  request: CredentialRequest,
+  env: KeylessEnv,
+): Promise<{ plan: SourcePlan; extraRole?: string }> {
+  const { planProfile, planWebIdentity } = await import('./plan.js');
+  if (request.oidc) {
+    const plan = planWebIdentity({
+      spec: request.oidc,
+      roleArn: request.roleArn,
+      roleArnFrom: '--role-arn',
+      ...(request.roleSessionName ? { roleSessionName: request.roleSessionName } : {}),
+      ...(request.durationSeconds ? { durationSeconds: request.durationSeconds } : {}),
+    });
+    return { plan };
+  }
+  const fromEnv =
+    request.profile === undefined && env.awsProfile === undefined ? webIdentityFromEnv(env) : undefined;
+  if (fromEnv) {
+    const plan = planWebIdentity({
+      spec: fromEnv.spec,
+      roleArn: fromEnv.roleArn,
+      roleArnFrom: ROLE_ARN_ENV,
+      ...(fromEnv.roleSessionName ? { roleSessionName: fromEnv.roleSessionName } : {}),
+    });
+    plan.reasons.unshift(`no profile named: ${WEB_IDENTITY_TOKEN_FILE_ENV} and ${ROLE_ARN_ENV}`);
+    return { plan, ...(request.roleArn ? { extraRole: request.roleArn } : {}) };
+  }
+  const { readProfileFiles } = await import('./read-profile-files.js');
+  const files = await readProfileFiles(env);
+  const plan = planProfile(files, request.profile ?? env.awsProfile ?? 'default');
+  return { plan, ...(request.roleArn ? { extraRole: request.roleArn } : {}) };
 }

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseProfileFiles } from './profile-file.js';
-import { planProfile } from './plan.js';
+import { planProfile, planWebIdentity } from './plan.js';
 
 const config = `
 [default]
@@ -107,5 +107,65 @@ describe('planProfile', () => {
     const p = planProfile(files, 'vaultonly');
     assert.deepEqual(p.base, { kind: 'long-term', profile: 'vaultonly' });
     assert.ok(p.sessionToken);
+  });
+});
+
+describe('web identity plans', () => {
+  const wi = parseProfileFiles(
+    `
+[profile ci]
+role_arn = arn:aws:iam::123456789012:role/ci
+web_identity_token_file = /var/run/token
+role_session_name = my-job
+[profile on-top]
+role_arn = arn:aws:iam::123456789012:role/deploy
+source_profile = ci
+[profile no-role]
+web_identity_token_file = /var/run/token
+`,
+    '',
+  );
+
+  test('role_arn with web_identity_token_file is AssumeRoleWithWebIdentity, with no source profile', () => {
+    const plan = planProfile(wi, 'ci');
+    assert.deepEqual(plan.base, {
+      kind: 'web-identity',
+      profile: 'ci',
+      spec: { kind: 'file', path: '/var/run/token' },
+      roleArn: 'arn:aws:iam::123456789012:role/ci',
+      roleSessionName: 'my-job',
+    });
+    assert.deepEqual(plan.roles, []);
+    assert.equal(plan.sessionToken, undefined);
+  });
+
+  test('a role profile can chain on a web identity profile', () => {
+    const plan = planProfile(wi, 'on-top');
+    assert.equal(plan.base.kind, 'web-identity');
+    assert.deepEqual(
+      plan.roles.map((r) => r.roleArn),
+      ['arn:aws:iam::123456789012:role/deploy'],
+    );
+  });
+
+  test('web_identity_token_file without role_arn is refused', () => {
+    assert.throws(() => planProfile(wi, 'no-role'), /web_identity_token_file: needs role_arn/);
+  });
+
+  test('--oidc needs a role ARN, and a real one', () => {
+    assert.throws(
+      () =>
+        planWebIdentity({
+          spec: { kind: 'env', variable: 'T' },
+          roleArn: undefined,
+          roleArnFrom: '--role-arn',
+        }),
+      /pass --role-arn ARN/,
+    );
+    assert.throws(
+      () =>
+        planWebIdentity({ spec: { kind: 'env', variable: 'T' }, roleArn: 'ci', roleArnFrom: 'AWS_ROLE_ARN' }),
+      /AWS_ROLE_ARN "ci" is not an IAM role ARN/,
+    );
   });
 });

@@ -9,6 +9,7 @@ import { KeylessError } from '../errors.js';
 import { SourceErrorCode } from './errors.js';
 import type { ProfileFiles, ProfileSettings } from './profile-file.js';
 import { clip } from './profile-file.js';
+import type { OidcSpec } from './oidc/oidc-spec.js';
 
 export type BaseStep =
   | {
@@ -27,7 +28,15 @@ export type BaseStep =
     }
   | { kind: 'process'; profile: string; command: string }
   | { kind: 'sso'; profile: string }
-  | { kind: 'vault'; profile: string; path: string; roleArn?: string; ttl?: string };
+  | { kind: 'vault'; profile: string; path: string; roleArn?: string; ttl?: string }
+  | {
+      kind: 'web-identity';
+      profile: string;
+      spec: OidcSpec;
+      roleArn: string;
+      roleSessionName?: string;
+      durationSeconds?: number;
+    };
 
 export interface RoleStep {
   kind: 'assume-role';
@@ -51,6 +60,9 @@ export interface SourcePlan {
 }
 
 export const MIN_DURATION = 900;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+/;
+/** the name a web identity plan goes by in messages and lease labels (it has no profile) */
+export const WEB_IDENTITY_PLAN = 'web-identity';
 export const MAX_DURATION = 43_200;
 
 function invalid(profile: string, key: string, message: string): KeylessError {
@@ -113,12 +125,32 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
     region ??= s.region;
     const roleArn = s.role_arn;
     if (roleArn) {
-      if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(roleArn))
+      if (!ROLE_ARN.test(roleArn))
         throw invalid(
           current,
           'role_arn',
           `"${clip(roleArn)}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
         );
+      if (s.web_identity_token_file) {
+        // botocore's rule: role_arn with web_identity_token_file is a web identity profile, and
+        // source_profile / credential_source beside them are not used
+        if (s.source_profile || s.credential_source)
+          warnings.push(
+            `profile ${current} has web_identity_token_file, so its ${s.source_profile ? 'source_profile' : 'credential_source'} is not used (as in the AWS CLI).`,
+          );
+        const d = parseDuration(current, s.duration_seconds);
+        reasons.push(
+          `${current}: AssumeRoleWithWebIdentity ${roleArn} with the token in ${s.web_identity_token_file}`,
+        );
+        return finish({
+          kind: 'web-identity',
+          profile: current,
+          spec: { kind: 'file', path: s.web_identity_token_file },
+          roleArn,
+          ...(s.role_session_name ? { roleSessionName: s.role_session_name } : {}),
+          ...(d !== undefined ? { durationSeconds: d } : {}),
+        });
+      }
       const step: RoleStep = { kind: 'assume-role', profile: current, roleArn };
       if (s.external_id) step.externalId = s.external_id;
       if (s.role_session_name) step.roleSessionName = s.role_session_name;
@@ -150,6 +182,12 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
         'needs source_profile (the profile whose credentials assume the role)',
       );
     }
+    if (s.web_identity_token_file)
+      throw invalid(
+        current,
+        'web_identity_token_file',
+        'needs role_arn (the role the token is exchanged for)',
+      );
     if (s.source_profile && !s.vault_path)
       throw invalid(
         current,
@@ -232,4 +270,44 @@ function base(
   }
   reasons.push(`${name}: long-term keys from the keyless vault`);
   return { kind: 'long-term', profile: name, ...(selfSourced ? { selfSourced: true } : {}) };
+}
+
+export interface WebIdentityPlanInput {
+  spec: OidcSpec;
+  roleArn: string | undefined;
+  roleSessionName?: string;
+  durationSeconds?: number;
+  /** where the role ARN came from, for the error: --role-arn, AWS_ROLE_ARN */
+  roleArnFrom: string;
+}
+
+/** A plan with no profile: the token from `spec` exchanged for `roleArn` (--oidc, or the AWS_* variables). */
+export function planWebIdentity(input: WebIdentityPlanInput): SourcePlan {
+  const { spec, roleArn } = input;
+  if (!roleArn)
+    throw new KeylessError(
+      SourceErrorCode.CONFIG_INVALID,
+      `a web identity token needs the role to exchange it for: pass ${input.roleArnFrom} ARN.`,
+    );
+  if (!ROLE_ARN.test(roleArn))
+    throw new KeylessError(
+      SourceErrorCode.CONFIG_INVALID,
+      `${input.roleArnFrom} "${clip(roleArn)}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME).`,
+    );
+  return {
+    profile: WEB_IDENTITY_PLAN,
+    base: {
+      kind: 'web-identity',
+      profile: WEB_IDENTITY_PLAN,
+      spec,
+      roleArn,
+      ...(input.roleSessionName ? { roleSessionName: input.roleSessionName } : {}),
+      ...(input.durationSeconds ? { durationSeconds: input.durationSeconds } : {}),
+    },
+    roles: [],
+    reasons: [
+      `AssumeRoleWithWebIdentity ${roleArn} with a token from ${spec.kind === 'file' ? spec.path : spec.kind}`,
+    ],
+    warnings: [],
+  };
 }

@@ -8,9 +8,9 @@ import { fixedClock } from '../util/clock.js';
 import { memoryStore } from '../../test/helpers/memory-store.js';
 import { fakeAccessKeyId, fakeSecretAccessKey } from '../../test/helpers/keys.js';
 import { parseProfileFiles } from './profile-file.js';
-import { planProfile } from './plan.js';
+import { planProfile, planWebIdentity } from './plan.js';
 import { reuseMargin, runPlan, type RunDeps } from './run-plan.js';
-import type { AssumeRoleParams, SessionTokenParams, StsCalls } from './sts.js';
+import type { AssumeRoleParams, SessionTokenParams, StsCalls, WebIdentityParams } from './sts.js';
 import type { Credentials } from './types.js';
 
 const HOUR = 3_600_000;
@@ -35,9 +35,9 @@ source_profile = admin
 `;
 
 interface Call {
-  op: 'GetSessionToken' | 'AssumeRole';
+  op: 'GetSessionToken' | 'AssumeRole' | 'AssumeRoleWithWebIdentity';
   signedWith: string;
-  params: AssumeRoleParams | SessionTokenParams;
+  params: AssumeRoleParams | SessionTokenParams | WebIdentityParams;
 }
 
 /** stand-in STS: records who signed each call and hands out distinct one-hour sessions */
@@ -57,6 +57,10 @@ function standInSts(clock: { now(): number }): StsCalls & { calls: Call[] } {
     },
     async assumeRole(with_, params) {
       calls.push({ op: 'AssumeRole', signedWith: with_.accessKeyId, params });
+      return { ...session(), roleArn: params.roleArn };
+    },
+    async assumeRoleWithWebIdentity(params) {
+      calls.push({ op: 'AssumeRoleWithWebIdentity', signedWith: '-', params });
       return { ...session(), roleArn: params.roleArn };
     },
   };
@@ -239,5 +243,36 @@ describe('runPlan (stand-in STS, in-memory store)', () => {
       'VAULT_PASSPHRASE_REQUIRED',
       /passphrase/,
     );
+  });
+});
+
+describe('runPlan with a web identity base (stand-in STS and token reader)', () => {
+  test('every run reads a new token and exchanges it unsigned; a role on top is signed with that session', async () => {
+    const s = setup();
+    s.store.locked = true; // nothing of a web identity chain needs the keyless vault
+    let n = 0;
+    const deps: RunDeps = { ...s.deps, oidcToken: () => async () => `jwt-${++n}` };
+    const plan = planWebIdentity({
+      spec: { kind: 'github', audience: 'sts.amazonaws.com' },
+      roleArn: 'arn:aws:iam::123456789012:role/ci',
+      roleArnFrom: '--role-arn',
+    });
+    const first = await runPlan(plan, deps);
+    await runPlan(plan, deps);
+    const exchanges = s.sts.calls.filter((c) => c.op === 'AssumeRoleWithWebIdentity');
+    assert.deepEqual(
+      exchanges.map((c) => (c.params as WebIdentityParams).webIdentityToken),
+      ['jwt-1', 'jwt-2'],
+    );
+    assert.equal((exchanges[0]?.params as WebIdentityParams).roleSessionName, 'keyless-github');
+    assert.ok(first.sessionToken);
+    s.sts.calls.length = 0;
+    s.store.locked = false;
+    const chained = await runPlan(plan, deps, { roleArn: 'arn:aws:iam::123456789012:role/deploy' });
+    const [exchange, assume] = s.sts.calls;
+    assert.equal(exchange?.op, 'AssumeRoleWithWebIdentity');
+    assert.equal(assume?.op, 'AssumeRole');
+    assert.notEqual(assume?.signedWith, '-');
+    assert.equal(chained.roleArn, 'arn:aws:iam::123456789012:role/deploy');
   });
 });

@@ -11,6 +11,8 @@ import { redactAccessKeyId } from '../util/redact.js';
 import { SourceErrorCode } from './errors.js';
 import type { BaseStep, SourcePlan } from './plan.js';
 import type { StsCalls } from './sts.js';
+import type { OidcSpec } from './oidc/oidc-spec.js';
+import type { TokenReader } from './oidc/token-source.js';
 import type { Credentials } from './types.js';
 
 export type MfaPrompt = (mfaSerial: string, profile: string) => Promise<string>;
@@ -26,6 +28,8 @@ export interface RunDeps {
   minValidityMs?: number;
   /** see reuseMargin */
   reuseFraction?: number;
+  /** where web identity tokens come from (tests inject; default: oidcTokenSource over env.vars) */
+  oidcToken?: (spec: OidcSpec) => TokenReader;
   /** called with a disposer for leases that must be released (Vault) */
   onDispose?: (dispose: () => Promise<void>) => void;
 }
@@ -140,6 +144,24 @@ async function baseCredentials(step: BaseStep, deps: RunDeps): Promise<Credentia
       );
       deps.onDispose?.(() => source.revokeAll());
       return source();
+    }
+    case 'web-identity': {
+      const { fromWebIdentity } = await import('./oidc/from-web-identity.js');
+      const { oidcTokenSource } = await import('./oidc/token-source.js');
+      return fromWebIdentity(
+        {
+          spec: step.spec,
+          roleArn: step.roleArn,
+          ...(step.roleSessionName ? { roleSessionName: step.roleSessionName } : {}),
+          ...(step.durationSeconds ? { durationSeconds: step.durationSeconds } : {}),
+        },
+        {
+          token: deps.oidcToken?.(step.spec) ?? oidcTokenSource(step.spec, { vars: deps.env.vars }),
+          sts: deps.sts,
+          vars: deps.env.vars,
+          ...(deps.log ? { log: deps.log } : {}),
+        },
+      );
     }
     default:
       return step satisfies never;

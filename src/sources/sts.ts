@@ -4,6 +4,7 @@ import { awsClientConfig } from '../aws/client-config.js';
 import { KeylessError } from '../errors.js';
 import type { Credentials } from './types.js';
 import { SourceErrorCode } from './errors.js';
+import { OidcErrorCode } from './oidc/oidc-errors.js';
 
 export interface AssumeRoleParams {
   roleArn: string;
@@ -12,6 +13,14 @@ export interface AssumeRoleParams {
   externalId?: string;
   mfaSerial?: string;
   mfaCode?: string;
+}
+
+export interface WebIdentityParams {
+  roleArn: string;
+  roleSessionName: string;
+  /** the OIDC token; sent to STS only, never logged */
+  webIdentityToken: string;
+  durationSeconds?: number;
 }
 
 export interface SessionTokenParams {
@@ -24,6 +33,8 @@ export interface SessionTokenParams {
 export interface StsCalls {
   assumeRole(with_: Credentials, params: AssumeRoleParams): Promise<Credentials>;
   getSessionToken(with_: Credentials, params: SessionTokenParams): Promise<Credentials>;
+  /** unsigned: the token is the caller's proof (STS checks it against the role's OIDC provider) */
+  assumeRoleWithWebIdentity(params: WebIdentityParams): Promise<Credentials>;
 }
 
 function explain(err: unknown, what: string): KeylessError {
@@ -81,6 +92,40 @@ export function stsCalls(env: KeylessEnv, region?: string): StsCalls {
         };
       } catch (err) {
         throw explain(err, `AssumeRole ${p.roleArn}`);
+      } finally {
+        sts.destroy();
+      }
+    },
+    async assumeRoleWithWebIdentity(p) {
+      const { STSClient, AssumeRoleWithWebIdentityCommand } = await import('@aws-sdk/client-sts');
+      // no credentials: the SDK's auth scheme for this operation is smithy.api#noAuth (unsigned)
+      const sts = new STSClient({
+        ...awsClientConfig(env, { service: 'STS', ...(region ? { region } : {}) }),
+        maxAttempts: 3,
+      });
+      try {
+        const r = await sts.send(
+          new AssumeRoleWithWebIdentityCommand({
+            RoleArn: p.roleArn,
+            RoleSessionName: p.roleSessionName,
+            WebIdentityToken: p.webIdentityToken,
+            ...(p.durationSeconds ? { DurationSeconds: p.durationSeconds } : {}),
+          }),
+        );
+        return {
+          ...sessionFrom(r.Credentials),
+          ...(r.AssumedRoleUser?.Arn ? { arn: r.AssumedRoleUser.Arn } : {}),
+          roleArn: p.roleArn,
+        };
+      } catch (err) {
+        const e = err as { name?: string; message?: string };
+        // STS's messages name the claim at fault, never echo the token; the cause is left out so no
+        // request object (which holds the token) travels with the error
+        throw new KeylessError(
+          OidcErrorCode.EXCHANGE_FAILED,
+          `STS AssumeRoleWithWebIdentity ${p.roleArn} failed: ${e.name ?? 'Error'}: ${(e.message ?? '').slice(0, 300)}. ` +
+            "Check the role's trust policy (keyless policy oidc-trust prints one) and the IAM OIDC provider for the token's issuer.",
+        );
       } finally {
         sts.destroy();
       }

@@ -5,8 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import { tempDir } from './tmp.js';
 import type { TestContext } from 'node:test';
 
-/** Variables never inherited from the developer's environment. */
-const STRIP = /^(AWS_|KEYLESS_|VAULT_|DOCKER_CONFIG$)/;
+/** Variables never inherited from the developer's environment (nor a CI runner's OIDC request ones). */
+const STRIP = /^(AWS_|KEYLESS_|VAULT_|DOCKER_CONFIG$|ACTIONS_ID_TOKEN_REQUEST_)/;
 
 export interface TestEnvOptions {
   /** AWS_ENDPOINT_URL */

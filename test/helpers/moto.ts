@@ -12,6 +12,7 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from './net.js';
 import { fakeAccessKeyId, fakeSecretAccessKey } from './keys.js';
 
@@ -59,7 +60,23 @@ export interface StartMotoOptions {
   /** free requests kept after seeding, for the test's own unsigned setup */
   extraFreeRequests?: number;
   userPolicy?: object;
+  /**
+   * STS AssumeRoleWithWebIdentity as real STS treats it (test/helpers/moto_sts_web_identity.py): the
+   * call goes unsigned, and its token must be an RS256 JWT from this JWKS with this issuer and audience,
+   * not expired. Every other action keeps moto's signature and policy checks.
+   */
+  webIdentity?: {
+    jwksFile: string;
+    issuer: string;
+    audience: string;
+    /** time compression: web identity sessions last this many seconds (the launcher's docstring) */
+    sessionSeconds?: number;
+  };
 }
+
+const WEB_IDENTITY_LAUNCHER = fileURLToPath(
+  new URL('../../../test/helpers/moto_sts_web_identity.py', import.meta.url),
+);
 
 export async function startMoto(
   t: Pick<TestContext, 'after'> | undefined,
@@ -76,7 +93,15 @@ export async function startMoto(
   };
   for (const k of Object.keys(env))
     if (k.startsWith('AWS_') && k !== 'AWS_EC2_METADATA_DISABLED') delete env[k];
-  const child: ChildProcess = spawn('moto_server', ['-H', host, '-p', String(port)], {
+  if (options.webIdentity) {
+    env.KEYLESS_TEST_OIDC_JWKS = options.webIdentity.jwksFile;
+    env.KEYLESS_TEST_OIDC_ISSUER = options.webIdentity.issuer;
+    env.KEYLESS_TEST_OIDC_AUDIENCE = options.webIdentity.audience;
+    if (options.webIdentity.sessionSeconds !== undefined)
+      env.KEYLESS_TEST_STS_WEB_IDENTITY_SECONDS = String(options.webIdentity.sessionSeconds);
+  }
+  const [cmd, ...pre] = options.webIdentity ? ['python3', WEB_IDENTITY_LAUNCHER] : ['moto_server'];
+  const child: ChildProcess = spawn(cmd as string, [...pre, '-H', host, '-p', String(port)], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
 // Registers `keyless run` (and, later, compose and build). Bodies are imported lazily.
 import type { Command } from 'commander';
 import { action } from '../action.js';
+import { addOidcOptions, OIDC_HELP, type OidcFlags } from './oidc-options.js';
 
 /** The keyless network and how containers reach the server: the same options on run and compose. */
 export interface EndpointOptionFlags {
@@ -40,7 +41,7 @@ function addEndpointOptions(cmd: Command): Command {
     );
 }
 
-export interface RunFlags extends EndpointOptionFlags {
+export interface RunFlags extends EndpointOptionFlags, OidcFlags {
   profile?: string;
   roleArn?: string;
   imds?: boolean;
@@ -60,21 +61,26 @@ function registerRunCommand(program: Command): void {
     .option('--profile <profile>', 'profile whose credentials the container gets (or label keyless.profile)')
     .option(
       '--role-arn <arn>',
-      'role the container gets, assumed from the profile (or label keyless.role-arn)',
+      'role the container gets, assumed from the profile, or with --oidc the role the token is exchanged for (or label keyless.role-arn)',
     )
     .option(
       '--imds',
       'also set AWS_EC2_METADATA_SERVICE_ENDPOINT for tools that only read instance metadata',
     );
+  addOidcOptions(cmd);
   addEndpointOptions(cmd)
     .addHelpText(
       'after',
-      '\nExample:\n  keyless run --profile dev -- --rm -it amazon/aws-cli sts get-caller-identity\n\n' +
+      '\nExamples:\n  keyless run --profile dev -- --rm -it amazon/aws-cli sts get-caller-identity\n' +
+        '  keyless run --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- --rm amazon/aws-cli s3 ls\n\n' +
         'The container gets only AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (and the region). The credential id\n' +
         "is bound to the container's address and revoked when it stops. KEYLESS_DOCKER names the docker CLI.\n" +
         'Without root, with rootless Docker, Docker Desktop or a remote engine, a keyless-endpoint container\n' +
         'holds 169.254.170.2 and relays to the keyless server here (keyless serve --status shows it); for an\n' +
-        "engine elsewhere pass --host-address with this machine's address as its containers see it.",
+        "engine elsewhere pass --host-address with this machine's address as its containers see it.\n" +
+        'With --oidc the keyless server (started here, with this environment) fetches the tokens; the\n' +
+        'container gets only the label keyless.oidc naming where from (github, gitlab:VAR, ...).\n' +
+        OIDC_HELP,
     )
     .action(
       action(async (args: string[], flags: RunFlags) => {
@@ -84,8 +90,9 @@ function registerRunCommand(program: Command): void {
     );
 }
 
-export interface ComposeFlags extends EndpointOptionFlags {
+export interface ComposeFlags extends EndpointOptionFlags, OidcFlags {
   profile?: string;
+  roleArn?: string;
   print?: boolean;
   file?: string[];
 }
@@ -101,17 +108,24 @@ function registerComposeCommand(program: Command): void {
       '--profile <profile>',
       'profile for services that ask for access without naming a profile or role',
     )
+    .option(
+      '--role-arn <arn>',
+      'with --oidc: the role for services that name none (a service naming its own role gets that one, from the same token)',
+    )
     .option('--print', 'print the generated override and exit (registers nothing; ids are placeholders)')
     .option(
       '-f, --file <file>',
       'compose file (repeatable; default: compose finds them)',
       (v: string, acc: string[] = []) => [...acc, v],
     );
+  addOidcOptions(cmd);
   addEndpointOptions(cmd)
     .addHelpText(
       'after',
-      '\nExample:\n  keyless compose --profile dev -- up -d\n\n' +
-        'A service asks with `x-keyless: {profile: dev}` (or role-arn) or a keyless.profile / keyless.role-arn label.',
+      '\nExamples:\n  keyless compose --profile dev -- up -d\n' +
+        '  keyless compose --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- up --abort-on-container-exit\n\n' +
+        'A service asks with `x-keyless: {profile: dev}` (or role-arn) or a keyless.profile / keyless.role-arn label.\n' +
+        OIDC_HELP,
     )
     .action(
       action(async (args: string[], flags: ComposeFlags) => {
@@ -121,25 +135,30 @@ function registerComposeCommand(program: Command): void {
     );
 }
 
-export interface BuildFlags {
+export interface BuildFlags extends OidcFlags {
   profile?: string;
   roleArn?: string;
 }
 
 function registerBuildCommand(program: Command): void {
-  program
+  const build = program
     .command('build')
     .description(
       'docker build with BuildKit; short-lived credentials as the `aws` secret, never in the image',
     )
     .argument('[docker-build-args...]', 'docker build arguments, after --')
     .option('--profile <profile>', 'profile whose credentials the build gets')
-    .option('--role-arn <arn>', 'role the build gets, assumed from the profile')
+    .option(
+      '--role-arn <arn>',
+      'role the build gets, assumed from the profile (with --oidc: the role the token is exchanged for)',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  keyless build --profile dev -- -t app .\n\n' +
         'In the Dockerfile: RUN --mount=type=secret,id=aws,target=/root/.aws/credentials aws s3 cp ...\n' +
-        'Exit 1 when the built image holds the secret. KEYLESS_DOCKER names the docker CLI.',
+        'Exit 1 when the built image holds the secret. KEYLESS_DOCKER names the docker CLI.\n' +
+        '  keyless build --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- -t app .\n' +
+        OIDC_HELP,
     )
     .action(
       action(async (args: string[], flags: BuildFlags) => {
@@ -147,4 +166,5 @@ function registerBuildCommand(program: Command): void {
         return runBuild(args, flags);
       }),
     );
+  addOidcOptions(build);
 }

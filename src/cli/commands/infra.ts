@@ -13,6 +13,17 @@ export interface Ec2Flags {
   region?: string;
 }
 
+export interface OidcTrustFlags {
+  github?: string[];
+  gitlab?: string[];
+  audience: string;
+  gitlabUrl?: string;
+  account?: string;
+  roleName: string;
+  existingProvider?: boolean;
+  format: string;
+}
+
 const format = (): Option =>
   new Option('--format <format>', 'output: a JSON policy document, or OpenTofu/Terraform HCL')
     .choices(['json', 'hcl'])
@@ -67,6 +78,53 @@ export function registerInfraCommands(program: Command): void {
       action(async (opts: { name: string; policyFile?: string[]; format: string }) => {
         const { runPolicy } = await import('./infra/policy.js');
         return runPolicy({ kind: 'ec2-role', ...opts });
+      }),
+    );
+  policy
+    .command('oidc-trust')
+    .description(
+      'an IAM OIDC provider and a role trust policy for CI web identity (GitHub Actions or GitLab CI), for named repositories only',
+    )
+    .option(
+      '--github <repo...>',
+      'ORG/REPO[:QUALIFIER]: repositories whose workflows may assume the role; QUALIFIER: a ref (refs/heads/main, refs/tags/v*), environment:NAME, or pull_request (default: every branch)',
+    )
+    .option(
+      '--gitlab <project...>',
+      'GROUP/PROJECT[:REF]: projects whose jobs may assume the role; REF: a branch (main) or refs/tags/NAME (default: every branch)',
+    )
+    .option(
+      '--audience <aud>',
+      "the token's aud (GitHub: the --oidc-audience asked for; GitLab: id_tokens aud)",
+      'sts.amazonaws.com',
+    )
+    .option(
+      '--gitlab-url <url>',
+      'GitLab self-managed: the instance URL, its OIDC issuer (default https://gitlab.com)',
+    )
+    .option(
+      '--account <id>',
+      'the AWS account of the provider (JSON names its ARN; HCL refers to the resource)',
+    )
+    .option('--role-name <name>', 'role name', 'keyless-ci')
+    .option(
+      '--existing-provider',
+      "HCL: refer to the account's provider for this issuer instead of creating it",
+    )
+    .addOption(format())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless policy oidc-trust --github octo-org/app:refs/heads/main --account 123456789012\n' +
+        '  keyless policy oidc-trust --github octo-org/app:environment:prod --format hcl\n' +
+        '  keyless policy oidc-trust --gitlab group/app:main --account 123456789012\n\n' +
+        'The trust policy requires the aud and a sub of a named repository; wildcards in the repository\n' +
+        'part are refused (they would trust repositories nobody named). A pull_request sub covers pull\n' +
+        'requests from forks, so it is only allowed when asked for.',
+    )
+    .action(
+      action(async (opts: OidcTrustFlags) => {
+        const { runOidcTrust } = await import('./infra/oidc-trust.js');
+        return runOidcTrust(opts);
       }),
     );
   const ec2 = program.command('ec2').description('EC2 settings that matter for containers');

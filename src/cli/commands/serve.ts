@@ -1,8 +1,9 @@
 // Registers `keyless serve`. The body is imported lazily.
 import type { Command } from 'commander';
 import { action } from '../action.js';
+import { addOidcOptions, OIDC_HELP, type OidcFlags } from './oidc-options.js';
 
-export interface ServeFlags {
+export interface ServeFlags extends OidcFlags {
   profile?: string;
   roleArn?: string;
   listen?: string[];
@@ -24,13 +25,16 @@ export interface ServeFlags {
 }
 
 export function registerServeCommands(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description(
       'serve short-lived credentials over the ECS container endpoint and an IMDSv2-compatible endpoint',
     )
     .option('--profile <profile>', 'profile to serve (default AWS_PROFILE, then "default")')
-    .option('--role-arn <arn>', 'assume this role on top of the profile')
+    .option(
+      '--role-arn <arn>',
+      'assume this role on top of the profile (with --oidc: the role to exchange the token for)',
+    )
     .option('--listen <host:port...>', 'address(es) to listen on (default 127.0.0.1:9911)')
     .option(
       '--token-file <file>',
@@ -83,7 +87,9 @@ export function registerServeCommands(program: Command): void {
     .addHelpText(
       'after',
       '\nExample:\n  keyless serve --profile dev --listen 127.0.0.1:9911 --token-file ~/.keyless/token\n' +
-        '  # then, in the client: the two lines it prints (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)',
+        '  # then, in the client: the two lines it prints (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)\n' +
+        '  keyless serve --oidc github --role-arn arn:aws:iam::123456789012:role/ci --daemon\n' +
+        OIDC_HELP,
     )
     .action(
       action(async (flags: ServeFlags) => {
@@ -91,4 +97,5 @@ export function registerServeCommands(program: Command): void {
         return runServe(flags);
       }),
     );
+  addOidcOptions(serve);
 }

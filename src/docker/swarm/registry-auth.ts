@@ -156,8 +156,8 @@ export function startRegistryAuthRefresher(
         if (closed) return;
         const wait = nextRefreshIn(results, now());
         deps.log(`registry auth: next refresh in ${Math.round(wait / 1000)} s`);
+        // a live timer: it is what keeps `keyless swarm registry-auth` running between refreshes
         timer = setTimeout(run, wait);
-        timer.unref?.();
       });
   };
   run();

@@ -5,6 +5,7 @@ import { KeylessError, usageError } from '../../../errors.js';
 import type { ExitCode } from '../../action.js';
 import type { CredentialFlags } from '../credentials.js';
 import { sourceFromFlags } from './resolve.js';
+import { oidcSpecFromFlags, oidcTokenVariables } from '../../../sources/oidc/index.js';
 
 /** Variables that could make the child use other credentials, or that it must never see. */
 const REMOVED = [
@@ -27,7 +28,28 @@ const REMOVED = [
   'BAO_TOKEN',
 ];
 
-export async function runExec(profile: string, command: string[], flags: CredentialFlags): Promise<ExitCode> {
+/**
+ * commander fills [profile] from the first operand even when it came after `--`: `keyless exec --oidc
+ * github -- aws s3 ls` would make "aws" the profile. An operand counts as the profile only when it
+ * was written before `--`, i.e. when fewer operands follow `--` than commander found in all.
+ */
+export function splitExecOperands(
+  profile: string | undefined,
+  command: string[],
+  argv: string[],
+): { profile: string | undefined; command: string[] } {
+  const operands = profile === undefined ? command : [profile, ...command];
+  const dashDash = argv.indexOf('--');
+  const afterDashDash = dashDash < 0 ? 0 : argv.length - dashDash - 1;
+  if (dashDash >= 0 && afterDashDash >= operands.length) return { profile: undefined, command: operands };
+  return { profile, command };
+}
+
+export async function runExec(
+  profile: string | undefined,
+  command: string[],
+  flags: CredentialFlags,
+): Promise<ExitCode> {
   if (command.length === 0) throw usageError('exec needs a command: keyless exec PROFILE -- CMD ARGS...');
   const { env, source } = await sourceFromFlags(profile, flags);
   let creds;
@@ -39,6 +61,8 @@ export async function runExec(profile: string, command: string[], flags: Credent
   }
   const childEnv: NodeJS.ProcessEnv = { ...env.vars };
   for (const k of REMOVED) delete childEnv[k];
+  const oidc = oidcSpecFromFlags(flags);
+  if (oidc) for (const k of oidcTokenVariables(oidc)) delete childEnv[k];
   childEnv.AWS_ACCESS_KEY_ID = creds.accessKeyId;
   childEnv.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
   if (creds.sessionToken) childEnv.AWS_SESSION_TOKEN = creds.sessionToken;

@@ -46,7 +46,7 @@ export function renderExport(c: Credentials, format: string, region: string | un
 }
 
 export async function runExport(
-  profile: string,
+  profile: string | undefined,
   flags: CredentialFlags & { format: string },
 ): Promise<ExitCode> {
   const { env, source } = await sourceFromFlags(profile, flags);

@@ -2,14 +2,20 @@
 import { loadEnv, type KeylessEnv } from '../../../config/env.js';
 import { usageError } from '../../../errors.js';
 import { createCredentialSource, type DisposableSource } from '../../../sources/index.js';
+import { oidcSpecFromFlags } from '../../../sources/oidc/index.js';
 import { output } from '../../output.js';
 import type { CredentialFlags } from '../credentials.js';
 
 export async function sourceFromFlags(
-  profile: string,
+  profile: string | undefined,
   flags: CredentialFlags,
 ): Promise<{ env: KeylessEnv; source: DisposableSource }> {
   const env = loadEnv();
+  const oidc = oidcSpecFromFlags(flags);
+  if (oidc && profile !== undefined)
+    throw usageError(
+      `--oidc takes the place of a profile: drop "${profile.slice(0, 40)}", or drop --oidc to use the profile. (If it is the command, put it after --.)`,
+    );
   let durationSeconds: number | undefined;
   if (flags.duration !== undefined) {
     durationSeconds = Number(flags.duration);
@@ -21,7 +27,8 @@ export async function sourceFromFlags(
     throw usageError('--mfa-token must be the 6-digit code.');
   const source = await createCredentialSource(
     {
-      profile,
+      ...(profile !== undefined ? { profile } : {}),
+      ...(oidc ? { oidc } : {}),
       ...(flags.roleArn ? { roleArn: flags.roleArn } : {}),
       ...(durationSeconds ? { durationSeconds } : {}),
     },

@@ -16,7 +16,8 @@ import {
 import { scanImage } from '../../../docker/build-scan.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
 import { KeylessError, usageError } from '../../../errors.js';
-import { createCredentialSource, type CredentialSource } from '../../../sources/index.js';
+import { createCredentialSource, webIdentityFromEnv, type CredentialSource } from '../../../sources/index.js';
+import { oidcSpecFromFlags } from '../../../sources/oidc/index.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { BuildFlags } from '../docker.js';
@@ -116,9 +117,19 @@ export async function runBuild(args: string[], flags: BuildFlags): Promise<ExitC
   if (args.length === 0)
     throw usageError('keyless build needs docker build arguments: keyless build --profile P -- -t IMAGE .');
   const env = loadEnv();
-  const profile = flags.profile ?? (flags.roleArn ? undefined : (env.awsProfile ?? 'default'));
+  const oidc = oidcSpecFromFlags(flags);
+  if (oidc && flags.profile) throw usageError('--oidc takes the place of --profile: give one of them.');
+  const profile =
+    flags.profile ??
+    (flags.roleArn || oidc
+      ? undefined
+      : (env.awsProfile ?? (webIdentityFromEnv(env) ? undefined : 'default')));
   const source = await createCredentialSource(
-    { ...(profile ? { profile } : {}), ...(flags.roleArn ? { roleArn: flags.roleArn } : {}) },
+    {
+      ...(profile ? { profile } : {}),
+      ...(oidc ? { oidc } : {}),
+      ...(flags.roleArn ? { roleArn: flags.roleArn } : {}),
+    },
     { env },
   );
   try {

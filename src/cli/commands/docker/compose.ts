@@ -19,6 +19,7 @@ import {
 } from '../../../docker/compose-override.js';
 import { KeylessError, usageError } from '../../../errors.js';
 import { createCredentialSource } from '../../../sources/index.js';
+import { formatOidcSpec, oidcSpecFromFlags } from '../../../sources/oidc/index.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { ComposeFlags } from '../docker.js';
@@ -82,7 +83,21 @@ export async function runCompose(args: string[], flags: ComposeFlags): Promise<E
       throw new KeylessError('COMPOSE_FILE', `cannot read ${p}: ${(err as Error).message}`);
     }
   });
-  const services = findKeylessServices(files, flags.profile);
+  const oidc = oidcSpecFromFlags(flags);
+  if (oidc && flags.profile) throw usageError('--oidc takes the place of --profile: give one of them.');
+  if (flags.roleArn && !oidc)
+    throw usageError('compose --role-arn goes with --oidc (services name their own role with x-keyless).');
+  // with --oidc, every service that names no profile gets its role (its own role-arn, else --role-arn)
+  // from the web identity token
+  const services = findKeylessServices(files, flags.profile).map((s) =>
+    oidc && !s.profile
+      ? {
+          ...s,
+          oidc: formatOidcSpec(oidc),
+          ...((s.roleArn ?? flags.roleArn) ? { roleArn: s.roleArn ?? flags.roleArn } : {}),
+        }
+      : s,
+  );
   refuseEnvFileKeys(services);
   const version = composeVersion(files);
   const network = flags.networkName;
@@ -105,7 +120,21 @@ export async function runCompose(args: string[], flags: ComposeFlags): Promise<E
 
   // checks each profile's configuration now rather than at the container's first request
   const regions = new Map<string, string | undefined>();
+  const exchanged = new Set<string>();
   for (const s of services) {
+    if (oidc && s.oidc) {
+      // tried once per role here, so a refused token or trust policy is this command's error
+      if (!s.roleArn)
+        throw usageError(
+          `service "${s.name}" names no role: pass --role-arn, or give it x-keyless: {role-arn: ARN}.`,
+        );
+      if (!exchanged.has(s.roleArn)) {
+        const source = await createCredentialSource({ oidc, roleArn: s.roleArn }, { env });
+        await source();
+        exchanged.add(s.roleArn);
+      }
+      continue;
+    }
     const key = s.profile ?? (s.roleArn ? '' : (env.awsProfile ?? 'default'));
     if (!regions.has(key)) {
       const source = await createCredentialSource(key ? { profile: key } : {}, { env });
@@ -122,7 +151,9 @@ export async function runCompose(args: string[], flags: ComposeFlags): Promise<E
   const grants = new Map<string, ServiceGrant>();
   for (const s of services) {
     const id = randomBytes(32).toString('base64url');
-    const region = regions.get(s.profile ?? (s.roleArn ? '' : (env.awsProfile ?? 'default')));
+    const region = s.oidc
+      ? env.awsRegion
+      : regions.get(s.profile ?? (s.roleArn ? '' : (env.awsProfile ?? 'default')));
     grants.set(s.name, {
       relativeUri: `/v1/creds/${id}`,
       clientHash: createHash('sha256').update(id).digest('hex'),

@@ -17,9 +17,16 @@ import {
 import type { ServerStatus } from '../../../server/control-protocol.js';
 import { CONTAINER_MODE_GATEWAY } from '../serve/run.js';
 import { ensureNetwork } from '../../../docker/network.js';
-import { labelsIn, planRunArgs, PROFILE_LABEL, ROLE_ARN_LABEL } from '../../../docker/run-plan.js';
+import {
+  labelsIn,
+  OIDC_LABEL,
+  planRunArgs,
+  PROFILE_LABEL,
+  ROLE_ARN_LABEL,
+} from '../../../docker/run-plan.js';
 import { controlClient } from '../../../server/control-socket.js';
-import { createCredentialSource } from '../../../sources/index.js';
+import { createCredentialSource, webIdentityFromEnv } from '../../../sources/index.js';
+import { formatOidcSpec, oidcSpecFromFlags, parseOidcSpec } from '../../../sources/oidc/index.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { EndpointOptionFlags, RunFlags } from '../docker.js';
@@ -170,13 +177,25 @@ export async function runRun(args: string[], flags: RunFlags): Promise<ExitCode>
     throw usageError('keyless run needs docker run arguments: keyless run --profile P -- IMAGE [CMD...]');
   const env = loadEnv();
   const labels = labelsIn(args);
+  const oidcFlag = oidcSpecFromFlags(flags);
+  const oidcLabel = labels[OIDC_LABEL];
+  const oidc = oidcFlag ?? (oidcLabel !== undefined ? parseOidcSpec(oidcLabel) : undefined);
+  const roleArn = flags.roleArn ?? labels[ROLE_ARN_LABEL];
+  if (oidc && (flags.profile ?? labels[PROFILE_LABEL]))
+    throw usageError('--oidc takes the place of a profile: give --oidc or --profile, not both.');
+  // with neither, AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN stand for the profile, as in the SDKs
   const profile =
     flags.profile ??
     labels[PROFILE_LABEL] ??
-    (flags.roleArn || labels[ROLE_ARN_LABEL] ? undefined : (env.awsProfile ?? 'default'));
-  const roleArn = flags.roleArn ?? labels[ROLE_ARN_LABEL];
+    (roleArn || oidc ? undefined : (env.awsProfile ?? (webIdentityFromEnv(env) ? undefined : 'default')));
   // checks the profile's configuration now rather than at the container's first request
-  const source = await createCredentialSource({ ...(profile ? { profile } : {}) }, { env });
+  const source = await createCredentialSource(
+    oidc ? { oidc, ...(roleArn ? { roleArn } : {}) } : { ...(profile ? { profile } : {}) },
+    { env },
+  );
+  // a web identity is tried once here, so a refused token request or a trust policy that does not
+  // match is this command's error (naming what to check), not an SDK error inside the container
+  if (oidc) await source();
   const docker = dockerClientFromEnv(env);
   await docker.ping();
   await prepareEndpoint(env, docker, flags);
@@ -189,6 +208,7 @@ export async function runRun(args: string[], flags: RunFlags): Promise<ExitCode>
     clientHash: createHash('sha256').update(id).digest('hex'),
     ...(profile && !labels[PROFILE_LABEL] ? { profile } : {}),
     ...(roleArn && !labels[ROLE_ARN_LABEL] ? { roleArn } : {}),
+    ...(oidcFlag && !oidcLabel ? { oidc: formatOidcSpec(oidcFlag) } : {}),
     ...(region ? { region } : {}),
     ...(flags.imds ? { imdsEndpoint: `http://${ENDPOINT_ADDRESS}/` } : {}),
   });

@@ -18,6 +18,8 @@ import { ECS_FULL_PATH } from '../../../server/handler.js';
 import { createStatusService } from '../../../server/status-service.js';
 import { createCredentialSource, type DisposableSource } from '../../../sources/index.js';
 import { SERVER_REUSE_FRACTION } from '../../../sources/run-plan.js';
+import { formatOidcSpec, oidcSpecFromFlags, parseOidcSpec } from '../../../sources/oidc/index.js';
+import { planWebIdentity } from '../../../sources/plan.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../../util/atomic-file.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
@@ -110,20 +112,27 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
       `a keyless server already runs for ${env.keylessHome} (pid ${running.pid}, ${running.mode ?? 'host'} mode${running.listen.length ? ` on ${running.listen.join(', ')}` : ''}). Stop it with keyless serve --stop, or use another KEYLESS_HOME.`,
     );
 
+  const oidc = oidcSpecFromFlags(flags);
+  if (oidc && flags.profile) throw usageError('--oidc takes the place of --profile: give one of them.');
   const defaultKey: RoleKey = {
     ...(flags.profile ? { profile: flags.profile } : {}),
     ...(flags.roleArn ? { roleArn: flags.roleArn } : {}),
+    ...(oidc ? { oidc: formatOidcSpec(oidc) } : {}),
   };
+  // fail now, not at the first client's request: a token source that cannot work (no role, a bad value)
+  if (oidc) planWebIdentity({ spec: oidc, roleArn: flags.roleArn, roleArnFrom: '--role-arn' });
   const sources: DisposableSource[] = [];
   const table = new LeaseTable(
     (key) => {
       let source: Promise<DisposableSource> | undefined;
       return async () => {
         source ??= createCredentialSource(
-          {
-            ...((key.profile ?? flags.profile) ? { profile: key.profile ?? flags.profile } : {}),
-            ...(key.roleArn ? { roleArn: key.roleArn } : {}),
-          },
+          key.oidc
+            ? { oidc: parseOidcSpec(key.oidc), ...(key.roleArn ? { roleArn: key.roleArn } : {}) }
+            : {
+                ...((key.profile ?? flags.profile) ? { profile: key.profile ?? flags.profile } : {}),
+                ...(key.roleArn ? { roleArn: key.roleArn } : {}),
+              },
           {
             env,
             minValidityMs: MIN_VALIDITY_MS,
