@@ -6,6 +6,7 @@
 import type { ClientRecord, LeaseTable } from '../leases/lease-table.js';
 import type { DockerClient } from './engine/client.js';
 import { CLIENT_LABEL, OIDC_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
+import { onLines } from '../util/lines.js';
 
 interface ContainerSummary {
   Id: string;
@@ -62,25 +63,17 @@ export async function watchContainerExits(
       }),
     },
   });
-  let buffer = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      try {
-        const ev = JSON.parse(line) as {
-          Action?: string;
-          Actor?: { ID?: string; Attributes?: Record<string, string> };
-        };
-        const hash = ev.Actor?.Attributes?.[CLIENT_LABEL];
-        if (hash && table.revokeHash(hash, `container ${ev.Action ?? 'stopped'}`))
-          log(`revoked the credentials of container ${(ev.Actor?.ID ?? '').slice(0, 12)} (${ev.Action})`);
-      } catch {
-        // partial or foreign line
-      }
+  onLines(res, (line) => {
+    try {
+      const ev = JSON.parse(line) as {
+        Action?: string;
+        Actor?: { ID?: string; Attributes?: Record<string, string> };
+      };
+      const hash = ev.Actor?.Attributes?.[CLIENT_LABEL];
+      if (hash && table.revokeHash(hash, `container ${ev.Action ?? 'stopped'}`))
+        log(`revoked the credentials of container ${(ev.Actor?.ID ?? '').slice(0, 12)} (${ev.Action})`);
+    } catch {
+      // a foreign line
     }
   });
   res.on('error', (err) => log(`docker events: ${err.message}`));

@@ -2,6 +2,7 @@
 // actions. Used by keyless status and keyless ui (which never see a credential: the socket sends none).
 import { request } from 'node:http';
 import { KeylessError } from '../errors.js';
+import { onLines } from '../util/lines.js';
 import { controlCall, STATUS_EVENTS_PATH } from './control-socket.js';
 import type { StatusEvent, StatusSnapshot } from './status-types.js';
 
@@ -40,17 +41,7 @@ function subscribe(socketPath: string, onEvent: (e: StatusEvent) => void): Promi
           ),
         );
       }
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          if (line) onEvent(JSON.parse(line) as StatusEvent);
-        }
-      });
+      onLines(res, (line) => onEvent(JSON.parse(line) as StatusEvent));
       const ended = new Promise<void>((done) => {
         res.on('close', () => done());
         res.on('error', () => done());

@@ -19,14 +19,11 @@ import { motoWithStoredProfile } from '../helpers/profiles.js';
 import type { TestEnv } from '../helpers/env.js';
 import { runKeyless, runProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
+import { suiteScope } from '../helpers/suite-scope.js';
 
 describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { timeout: 600_000 }, () => {
   const ctx: { moto?: Moto; te?: TestEnv; dir: string; skip: boolean } = { dir: '', skip: false };
-  const cleanups: (() => Promise<void>)[] = [];
-  const t0 = {
-    after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())),
-    skip: () => (ctx.skip = true),
-  };
+  const t0 = suiteScope(() => (ctx.skip = true));
 
   before(async () => {
     if (!(await requireDocker(t0))) return;
@@ -39,7 +36,7 @@ describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { ti
       awsConfig:
         '[profile app]\nrole_arn = ROLE:runner\nsource_profile = dev\n[profile other]\nrole_arn = ROLE:other\nsource_profile = dev\n',
     }));
-    cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
+    t0.after(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
     const image = await ensureHostbaseImage();
     const py = await hostPythonPrefix();
     ctx.dir = await tempDir(t0, 'keyless-compose-e2e-');
@@ -65,7 +62,7 @@ describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { ti
         networks: { inner: { internal: true } },
       }),
     );
-    cleanups.push(async () => {
+    t0.after(async () => {
       await runProcess('docker-compose', ['-p', 'kle2e', 'down', '--remove-orphans'], {
         env: { ...(ctx.te?.vars ?? {}) },
         cwd: ctx.dir,
@@ -73,7 +70,7 @@ describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { ti
     });
   });
   after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await t0.runCleanups();
   });
 
   test('two services on two profiles get two different roles through docker-compose 1.29', async (t) => {

@@ -20,6 +20,7 @@ import { motoWithStoredProfile } from '../helpers/profiles.js';
 import type { TestEnv } from '../helpers/env.js';
 import { runKeyless } from '../helpers/cli.js';
 import { CLIENT_NAMES, containerClientCommands } from '../helpers/aws-clients.js';
+import { suiteScope } from '../helpers/suite-scope.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -30,11 +31,7 @@ describe('keyless run (real Docker engine, moto with signature checks)', { timeo
     image: '',
     skip: false,
   };
-  const cleanups: (() => Promise<void>)[] = [];
-  const t0 = {
-    after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())),
-    skip: () => (ctx.skip = true),
-  };
+  const t0 = suiteScope(() => (ctx.skip = true));
 
   before(async () => {
     if (!(await requireDocker(t0))) return;
@@ -47,13 +44,13 @@ describe('keyless run (real Docker engine, moto with signature checks)', { timeo
       awsConfig:
         '[profile app]\nrole_arn = ROLE:runner\nsource_profile = dev\n[profile other]\nrole_arn = ROLE:other\nsource_profile = dev\n',
     }));
-    cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
+    t0.after(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
     ctx.image = await ensureHostbaseImage();
     ctx.mounts = await hostMounts();
     ctx.py = await hostPythonPrefix();
   });
   after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await t0.runCleanups();
   });
 
   const containerEnv = (): string[] => [

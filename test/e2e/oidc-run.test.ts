@@ -33,6 +33,7 @@ import {
   startGithubOidcStandin,
   type GithubOidcStandin,
 } from '../helpers/github-oidc-standin.js';
+import { suiteScope } from '../helpers/suite-scope.js';
 
 /** Every regular file under dir, as text (logs, audit log, pid files; sockets skipped). */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -59,11 +60,7 @@ describe(
       skip: boolean;
       outputs: string[];
     } = { roleArn: '', mounts: [], py: '', image: '', skip: false, outputs: [] };
-    const cleanups: (() => Promise<void>)[] = [];
-    const t0 = {
-      after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())),
-      skip: () => (ctx.skip = true),
-    };
+    const t0 = suiteScope(() => (ctx.skip = true));
 
     before(async () => {
       if (!(await requireDocker(t0))) return;
@@ -87,13 +84,13 @@ describe(
       delete ctx.te.vars.KEYLESS_PASSPHRASE; // a CI job: no keyless vault at all
       Object.assign(ctx.te.vars, ctx.gh.vars());
       ctx.gh.ttlSeconds = 5; // tokens are used at once; short-lived ones show a refresh cannot reuse them
-      cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
+      t0.after(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
       ctx.image = await ensureHostbaseImage();
       ctx.mounts = await hostMounts();
       ctx.py = await hostPythonPrefix();
     });
     after(async () => {
-      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      await t0.runCleanups();
     });
 
     const runArgs = (extra: string[]): string[] => [

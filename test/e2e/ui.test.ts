@@ -29,6 +29,7 @@ import { launchChromium, requireChromium } from '../helpers/browser.js';
 import { artifactDir, REPO_ROOT } from '../helpers/artifacts.js';
 import { validateStatus } from '../helpers/report-schemas.js';
 import type { StatusSnapshot } from '../../src/server/status-types.js';
+import { suiteScope } from '../helpers/suite-scope.js';
 
 /** Python in the container: one credential request; prints the status and the answer's keys. */
 const CREDENTIAL_REQUEST = [
@@ -124,11 +125,7 @@ describe('keyless ui in a real browser (moto, real Docker engine, chromium)', { 
     skip: boolean;
     outside: string[];
   } = { name: `keyless-ui-${Date.now()}`, skip: false, outside: [] };
-  const cleanups: (() => Promise<void>)[] = [];
-  const t0 = {
-    after: (fn: () => unknown) => void cleanups.push(async () => void (await fn())),
-    skip: () => (ctx.skip = true),
-  };
+  const t0 = suiteScope(() => (ctx.skip = true));
   const py = { prefix: '' };
   const exec = async (): Promise<Answer> => {
     const { stdout } = await docker(['exec', ctx.name, `${py.prefix}/bin/python3`, '-c', CREDENTIAL_REQUEST]);
@@ -145,7 +142,7 @@ describe('keyless ui in a real browser (moto, real Docker engine, chromium)', { 
       moto: { host: '169.254.170.2', roles: ['viewer'] },
       awsConfig: '[profile app]\nrole_arn = ROLE:viewer\nsource_profile = dev\n',
     }));
-    cleanups.push(async () => void (await runKeyless(['serve', '--stop'], { env: env() })));
+    t0.after(async () => void (await runKeyless(['serve', '--stop'], { env: env() })));
     const image = await ensureHostbaseImage();
     py.prefix = await hostPythonPrefix();
     const r = await runKeyless(
@@ -169,9 +166,9 @@ describe('keyless ui in a real browser (moto, real Docker engine, chromium)', { 
       { env: env(), timeoutMs: 120_000 },
     );
     assert.equal(r.code, 0, r.stderr);
-    cleanups.push(async () => void (await docker(['rm', '-f', ctx.name]).catch(() => undefined)));
+    t0.after(async () => void (await docker(['rm', '-f', ctx.name]).catch(() => undefined)));
     ctx.ui = await startUi(env());
-    cleanups.push(async () => void ctx.ui?.child.kill('SIGTERM'));
+    t0.after(async () => void ctx.ui?.child.kill('SIGTERM'));
     ctx.browser = await launchChromium(t0);
     ctx.page = await ctx.browser.newPage();
     // every request the browser makes must go to the page's own origin
@@ -180,7 +177,7 @@ describe('keyless ui in a real browser (moto, real Docker engine, chromium)', { 
     });
   });
   after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await t0.runCleanups();
   });
 
   test('the one-time login sets an HttpOnly SameSite=Strict cookie, and the page goes live', async (t) => {
