@@ -83,18 +83,31 @@ async function credentialsFor(
       'no AWS credentials to ask ECR for a token: set KEYLESS_ECR_PROFILE (or AWS_PROFILE) to a keyless profile, or map the registry to one with `keyless ecr configure REGISTRY --profile P`; in a container, run it with keyless run (credentials endpoint).',
     );
   const p = await import('@aws-sdk/credential-providers');
-  switch (kind) {
-    case 'env':
-      return p.fromEnv() as () => Promise<Credentials>;
-    case 'container':
-      return p.fromContainerMetadata({ timeout: 2000, maxRetries: 1 }) as () => Promise<Credentials>;
-    case 'web-identity':
-      return p.fromTokenFile() as () => Promise<Credentials>;
-    case 'shared-files':
-      return p.fromIni() as () => Promise<Credentials>;
-    default:
-      return p.fromInstanceMetadata({ timeout: 1000, maxRetries: 1 }) as () => Promise<Credentials>;
-  }
+  const provider = ((): (() => Promise<Credentials>) => {
+    switch (kind) {
+      case 'env':
+        return p.fromEnv() as () => Promise<Credentials>;
+      case 'container':
+        return p.fromContainerMetadata({ timeout: 2000, maxRetries: 1 }) as () => Promise<Credentials>;
+      case 'web-identity':
+        return p.fromTokenFile() as () => Promise<Credentials>;
+      case 'shared-files':
+        return p.fromIni() as () => Promise<Credentials>;
+      default:
+        return p.fromInstanceMetadata({ timeout: 1000, maxRetries: 1 }) as () => Promise<Credentials>;
+    }
+  })();
+  return async () => {
+    try {
+      return await provider();
+    } catch (err) {
+      // e.g. ~/.aws/config with named profiles only: say what would work instead
+      throw new KeylessError(
+        'ECR_NO_CREDENTIALS',
+        `${(err as Error).message.split('\n')[0]} (${kind === 'shared-files' ? 'the default profile of the shared AWS files' : kind}); set KEYLESS_ECR_PROFILE (or AWS_PROFILE) to a profile, or map the registry with \`keyless ecr configure REGISTRY --profile P\`.`,
+      );
+    }
+  };
 }
 
 export async function fetchEcrToken(

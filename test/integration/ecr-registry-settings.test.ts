@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { motoWithStoredProfile } from '../helpers/profiles.js';
 import { makeTestEnv } from '../helpers/env.js';
@@ -52,6 +52,17 @@ describe('ECR registry settings and a helper that fails fast', () => {
     assert.ok(elapsed < 1000, `answered in ${elapsed} ms`);
     t.diagnostic(`no-credentials answer in ${elapsed} ms (process start included)`);
     assert.equal(imds.hits(), 0, 'no request to the metadata address');
+    // shared files with named profiles only (no default): as fast, and says what to set
+    await writeFile(join(te.home, 'named-only'), '[profile prod]\nregion = eu-west-1\n');
+    const namedStarted = Date.now();
+    const named = await helper('get', '123456789012.dkr.ecr.us-east-1.amazonaws.com', {
+      ...env,
+      AWS_CONFIG_FILE: join(te.home, 'named-only'),
+    });
+    assert.ok(Date.now() - namedStarted < 1000, `answered in ${Date.now() - namedStarted} ms`);
+    assert.equal(named.code, 1);
+    assert.match(named.stdout, /default profile of the shared AWS files.*KEYLESS_ECR_PROFILE/);
+    assert.equal(imds.hits(), 0, 'still no request to the metadata address');
     // the control: where keyless believes it is on EC2, the same call does go to the stand-in
     const onEc2 = await helper('get', '123456789012.dkr.ecr.us-east-1.amazonaws.com', {
       ...env,
