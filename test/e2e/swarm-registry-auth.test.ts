@@ -17,6 +17,7 @@ import { ensureSwarm, startLocalRegistry } from '../helpers/swarm.js';
 import { motoWithStoredProfile } from '../helpers/profiles.js';
 import { startEcrIssuer, startAuthProxy } from '../helpers/ecr-registry-standin.js';
 import { HELPER_BIN, KEYLESS_BIN, runKeyless } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 
 const TTL = 15;
 
@@ -158,6 +159,30 @@ describe('swarm registry auth that never goes stale', () => {
     assert.ok((await version()) >= v0 + 2, 'the service spec was updated twice (the pull options)');
     await sleep(3000);
     assert.deepEqual(await running(), first, 'the same task ids run: nothing was restarted');
+
+    // the agent does the same with --registry-auth (here on a loopback port: no 169.254.170.2 needed)
+    const v1 = await version();
+    const agent = spawn(
+      process.execPath,
+      [KEYLESS_BIN, 'swarm', 'agent', '--listen', `127.0.0.1:${await freePort()}`, '--registry-auth'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let agentLog = '';
+    agent.stdout.on('data', (d: Buffer) => (agentLog += d.toString()));
+    agent.stderr.on('data', (d: Buffer) => (agentLog += d.toString()));
+    const agentExit = new Promise((r) => agent.once('exit', r));
+    t.after(() => {
+      agent.kill('SIGTERM');
+    });
+    await waitFor(
+      'the agent to refresh the registry auth',
+      async () => (agentLog.includes(`${name}: fresh registry auth for ${proxy.address}`) ? true : undefined),
+      30_000,
+    );
+    agent.kill('SIGTERM');
+    await agentExit;
+    assert.ok((await version()) > v1, 'the agent updated the pull options');
+    assert.deepEqual(await running(), first, 'and restarted nothing either');
 
     // the task's image is forgotten locally, so a rescheduled task has to pull it again
     const forget = async (): Promise<void> => {
