@@ -20,7 +20,7 @@ export const RULES: readonly RuleInfo[] = [
     id: 'SCAN_AWS_SECRET_ACCESS_KEY',
     title: 'AWS secret access key',
     severity: 'critical',
-    help: `A 40-character AWS secret access key, paired with a nearby access key id or assigned to a secret-like name. ${ROTATE}`,
+    help: `A 40-character AWS secret access key: assigned to a secret key's name in any syntax (aws_secret_access_key, SecretAccessKey, secret_key in an AWS context, ...), or placed as a value (after =, :, >, a comma, or alone on its line) within 1,024 bytes of an access key id. Also found inside base64 values, JSON escapes, URL-encoding and HTML entities. ${ROTATE}`,
   },
   {
     id: 'SCAN_AWS_ACCESS_KEY_ID',
@@ -32,13 +32,13 @@ export const RULES: readonly RuleInfo[] = [
     id: 'SCAN_AWS_SESSION_TOKEN',
     title: 'AWS session token',
     severity: 'medium',
-    help: 'An AWS session token assigned to a session/security token name. It expires, but until then it is as good as the key; remove it and use keyless to hand out credentials at run time.',
+    help: 'An AWS session token (100+ base64 characters) assigned to a session or security token name (aws_session_token, SessionToken, security_token, aws_token; session or token next to a key id). It expires, but until then it is as good as the key; remove it and use keyless to hand out credentials at run time.',
   },
   {
     id: 'SCAN_AWS_EXAMPLE_KEY',
     title: 'AWS documentation example or placeholder key',
     severity: 'info',
-    help: 'The AWS documentation example keys (AKIAIOSFODNN7EXAMPLE, ...) or an obvious placeholder. Not a live credential; reported for information only.',
+    help: 'The AWS documentation example keys (AKIAIOSFODNN7EXAMPLE, ...) or an obvious placeholder (EXAMPLE, xxxx, your..., one repeated character, an all-hex digest such as a SHA-1). Not a live credential; reported for information only.',
   },
   {
     id: 'SCAN_DOCKERFILE_SECRET_ARG_ENV',
