@@ -168,3 +168,23 @@ test('KEYLESS_HOME: symlinked folders and logs, other owners and loose modes are
     }
   }
 });
+
+test('a daemon whose KEYLESS_HOME or control socket is removed stops (nothing could reach or stop it any more)', async (t) => {
+  const waitDead = async (pid: number): Promise<number> => {
+    const started = Date.now();
+    while (alive(pid) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 200));
+    return Date.now() - started;
+  };
+  const te = await makeTestEnv(t);
+  const { pid } = await startedDaemon(t, te);
+  await rm(te.keylessHome, { recursive: true, force: true });
+  const took = await waitDead(pid);
+  assert.ok(!alive(pid), 'the orphaned daemon stopped');
+  t.diagnostic(`stopped ${took} ms after its KEYLESS_HOME was removed`);
+
+  const te2 = await makeTestEnv(t);
+  const { pid: pid2 } = await startedDaemon(t, te2);
+  await rm(join(te2.keylessHome, 'server', 'control.sock'), { force: true });
+  await waitDead(pid2);
+  assert.ok(!alive(pid2), 'the daemon whose control socket was removed stopped');
+});

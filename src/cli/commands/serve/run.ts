@@ -24,6 +24,7 @@ import { ensurePrivateDir, writeFileAtomic } from '../../../util/atomic-file.js'
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { ServeFlags } from '../serve.js';
+import { watchHome } from '../../../util/home-watch.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9911';
 /** the keyless network's gateway when an endpoint container holds 169.254.170.2 */
@@ -289,10 +290,16 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
     process.send({ ready: true, lines });
     process.disconnect();
   }
+  let stopHomeWatch: (() => void) | undefined;
   await new Promise<void>((done) => {
     process.once('SIGINT', () => done());
     process.once('SIGTERM', () => done());
+    stopHomeWatch = watchHome(env.keylessHome, [paths.controlSocket], (why) => {
+      output.warn(`keyless serve: ${why}: nothing can reach or stop this server any more; stopping.`);
+      done();
+    });
   });
+  stopHomeWatch?.();
   stopWatching?.();
   await endpoint?.close({ remove: true });
   await server.close();
