@@ -48,6 +48,29 @@ export function containerClientResolver(
   };
 }
 
+/**
+ * IMDS has no client id in its path: a container is known by its address on the keyless network. A
+ * client the table already binds to that address answers at once; otherwise the engine is asked for
+ * the running keyless container with that address, which is then registered as on the ECS path.
+ */
+export function containerAddressResolver(
+  client: DockerClient,
+  table: LeaseTable,
+  network: string,
+  byHash: (idHash: string, address: string) => Promise<ClientRecord | undefined>,
+): (address: string) => Promise<ClientRecord | undefined> {
+  return async (address) => {
+    const known = table.clientRecords().find((r) => r.boundAddress === address);
+    if (known) return known;
+    const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
+      query: { filters: JSON.stringify({ label: [CLIENT_LABEL], network: [network], status: ['running'] }) },
+    });
+    const c = list.find((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
+    const hash = c?.Labels?.[CLIENT_LABEL];
+    return hash ? byHash(hash, address) : undefined;
+  };
+}
+
 /** Follows Docker events and revokes a container's client when it dies or is removed. */
 export async function watchContainerExits(
   client: DockerClient,

@@ -36,6 +36,12 @@ export interface HandlerOptions {
    * hash of its id in a label) and registers it; undefined when there is none.
    */
   resolveClient?: (idHash: string, address: string) => Promise<ClientRecord | undefined>;
+  /**
+   * IMDS per container: the client a container address belongs to (a container started by `keyless
+   * run`, found through the engine by its address), whose role its IMDS requests get. A container
+   * address with no client gets no role. Without it, every IMDS caller gets options.imds.key.
+   */
+  resolveImdsClient?: (address: string) => Promise<ClientRecord | undefined>;
   /** failed authorizations per address per minute before 429 (default 20) */
   failureLimit?: number;
 }
@@ -44,6 +50,14 @@ export interface HandlerOptions {
 export function ecsDate(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** The name IMDS lists a role under: the role ARN's last path part, else the profile. */
+export function imdsRoleName(key: RoleKey): string {
+  const fromArn = /:role\/(?:.*\/)?([^/]+)$/.exec(key.roleArn ?? '')?.[1];
+  return fromArn ?? key.profile ?? 'keyless';
+}
+
+const accountOf = (key: RoleKey): string => /:(\d{12}):/.exec(key.roleArn ?? '')?.[1] ?? '000000000000';
 
 export function hostAddresses(): Set<string> {
   const set = new Set<string>(['127.0.0.1', '::1']);
@@ -282,23 +296,31 @@ export function createHandler(
     }
     const path = url.split('?')[0] ?? '';
     const now = ecsDate(new Date(clock.now()));
-    const account = /:(\d{12}):/.exec(cfg.key.roleArn ?? '')?.[1] ?? '000000000000';
+    const needsRole =
+      path === '/latest/meta-data/iam/security-credentials' ||
+      path.startsWith(IMDS_CREDS_PREFIX) ||
+      path === '/latest/meta-data/iam/info';
+    if (needsRole && options.resolveImdsClient && isContainer(address)) {
+      // each container its own role, as each EC2 instance has its own
+      options
+        .resolveImdsClient(address)
+        .then((c) => {
+          if (!c) {
+            audit({ source: address, endpoint: 'imds', outcome: 'unknown-client' });
+            return send(res, 404, 'Not Found', 'text/plain');
+          }
+          imdsRole(res, path, now, address, {
+            key: c.key,
+            roleName: imdsRoleName(c.key),
+            client: c.idHash.slice(0, 12),
+            container: c.containerId,
+          });
+        })
+        .catch((err: Error) => error(res, 500, 'InternalError', `cannot look up the client: ${err.message}`));
+      return;
+    }
+    if (needsRole) return imdsRole(res, path, now, address, { key: cfg.key, roleName: cfg.roleName });
     switch (path) {
-      case '/latest/meta-data/iam/security-credentials':
-      case IMDS_CREDS_PREFIX:
-        // the bare role name, no trailing newline (botocore appends it to the next URL)
-        return send(res, 200, cfg.roleName, 'text/plain');
-      case '/latest/meta-data/iam/info':
-        return send(
-          res,
-          200,
-          JSON.stringify({
-            Code: 'Success',
-            LastUpdated: now,
-            InstanceProfileArn: `arn:aws:iam::${account}:instance-profile/${cfg.roleName}`,
-            InstanceProfileId: 'AIPAKEYLESSKEYLESS00',
-          }),
-        );
       case '/latest/meta-data/placement/region':
         return send(res, 200, cfg.region, 'text/plain');
       case '/latest/meta-data/placement/availability-zone':
@@ -312,7 +334,7 @@ export function createHandler(
           JSON.stringify({
             region: cfg.region,
             availabilityZone: `${cfg.region}a`,
-            accountId: account,
+            accountId: accountOf(cfg.key),
             instanceId: 'i-0keyless000000000',
             instanceType: 'keyless',
             architecture: 'x86_64',
@@ -323,10 +345,34 @@ export function createHandler(
           }),
         );
       default:
-        break;
+        return send(res, 404, 'Not Found', 'text/plain');
     }
-    if (path === `${IMDS_CREDS_PREFIX}${cfg.roleName}`) {
-      return serveLease(res, cfg.key, address, 'imds', 'imds', undefined, (c) => {
+  };
+
+  /** The IMDS answers that depend on the caller's role: its name, the profile info, its credentials. */
+  const imdsRole = (
+    res: ServerResponse,
+    path: string,
+    now: string,
+    address: string,
+    who: { key: RoleKey; roleName: string; client?: string; container?: string | undefined },
+  ): void => {
+    if (path === '/latest/meta-data/iam/security-credentials' || path === IMDS_CREDS_PREFIX)
+      // the bare role name, no trailing newline (botocore appends it to the next URL)
+      return send(res, 200, who.roleName, 'text/plain');
+    if (path === '/latest/meta-data/iam/info')
+      return send(
+        res,
+        200,
+        JSON.stringify({
+          Code: 'Success',
+          LastUpdated: now,
+          InstanceProfileArn: `arn:aws:iam::${accountOf(who.key)}:instance-profile/${who.roleName}`,
+          InstanceProfileId: 'AIPAKEYLESSKEYLESS00',
+        }),
+      );
+    if (path === `${IMDS_CREDS_PREFIX}${who.roleName}`) {
+      return serveLease(res, who.key, address, 'imds', who.client ?? 'imds', who.container, (c) => {
         let b = imdsBodies.get(c);
         if (b === undefined) {
           b = JSON.stringify({

@@ -94,6 +94,74 @@ describe('keyless run (real Docker engine, moto with signature checks)', { timeo
     });
   }
 
+  test('--imds: each container gets its own role over IMDS too; a container keyless did not start gets none', async (t) => {
+    if (ctx.skip) return t.skip('no Docker');
+    const te = ctx.te as TestEnv;
+    // a server started without --imds cannot serve it: start one that does
+    await runKeyless(['serve', '--stop'], { env: te.vars });
+    const viaImds = [
+      '/usr/bin/env',
+      '-u',
+      'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      `${ctx.py}/bin/python3`,
+      '-m',
+      'awscli',
+      'sts',
+      'get-caller-identity',
+      '--query',
+      'Arn',
+      '--output',
+      'text',
+    ];
+    for (const [profile, role] of [
+      ['app', 'runner'],
+      ['other', 'other'],
+    ] as const) {
+      const r = await runKeyless(
+        [
+          'run',
+          '--imds',
+          '--profile',
+          profile,
+          '--',
+          '--rm',
+          '--pull',
+          'never',
+          ...ctx.mounts,
+          '-e',
+          `AWS_ENDPOINT_URL=${ctx.moto?.url}`,
+          ctx.image,
+          ...viaImds,
+        ],
+        { env: te.vars, timeoutMs: 120_000 },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout.trim(), new RegExp(`^arn:aws:sts::123456789012:assumed-role/${role}/`), profile);
+    }
+    // a container on the network that keyless did not start: a token, but no role
+    const probe = `import urllib.request as u
+t = u.urlopen(u.Request('http://169.254.170.2/latest/api/token', method='PUT', headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'})).read().decode()
+try:
+    u.urlopen(u.Request('http://169.254.170.2/latest/meta-data/iam/security-credentials/', headers={'X-aws-ec2-metadata-token': t}))
+    print('served')
+except Exception as e:
+    print(getattr(e, 'code', e))`;
+    const { stdout } = await docker([
+      'run',
+      '--rm',
+      '--pull',
+      'never',
+      '--network',
+      'keyless',
+      ...ctx.mounts,
+      ctx.image,
+      `${ctx.py}/bin/python3`,
+      '-c',
+      probe,
+    ]);
+    assert.equal(stdout.trim(), '404');
+  });
+
   test('a per-container profile; docker inspect holds no secret; the id is refused elsewhere and after stop', async (t) => {
     if (ctx.skip) return t.skip('no Docker');
     const moto = ctx.moto as Moto;

@@ -155,13 +155,16 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
     (flags.roleArn ?? '').split('/').pop() || `keyless-${flags.profile ?? env.awsProfile ?? 'default'}`;
   let stopWatching: (() => void) | undefined;
   let resolveClient: Parameters<typeof startServer>[1]['resolveClient'];
+  let resolveImdsClient: Parameters<typeof startServer>[1]['resolveImdsClient'];
   let docker: DockerClient | undefined;
   if (flags.docker) {
     const { dockerClientFromEnv } = await import('../../../docker/engine/index.js');
-    const { containerClientResolver, watchContainerExits } =
+    const { containerAddressResolver, containerClientResolver, watchContainerExits } =
       await import('../../../docker/container-clients.js');
     docker = dockerClientFromEnv(env);
     resolveClient = containerClientResolver(docker, table, flags.docker);
+    // IMDS per container: each gets its own role, found by its address on the network
+    if (flags.imds) resolveImdsClient = containerAddressResolver(docker, table, flags.docker, resolveClient);
     stopWatching = await watchContainerExits(docker, table, (l) => output.info(l));
   }
   // live status (keyless status, keyless ui): fed by the audit log's batches, never per request;
@@ -195,6 +198,7 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
   const handlerOptions: HandlerOptions = {
     table,
     ...(resolveClient ? { resolveClient } : {}),
+    ...(resolveImdsClient ? { resolveImdsClient } : {}),
     fullUri: { token, key: defaultKey },
     // IMDS only when asked for: it has no bearer token, so anything that reaches it gets the role
     ...(flags.imds
