@@ -92,9 +92,12 @@ export async function startEcrIssuer(
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () =>
       forward(target, req, res, Buffer.concat(parts), (b) => {
-        const doc = JSON.parse(b.toString()) as {
-          authorizationData?: { authorizationToken: string; expiresAt: number }[];
-        };
+        let doc: { authorizationData?: { authorizationToken: string; expiresAt: number }[] };
+        try {
+          doc = JSON.parse(b.toString()) as typeof doc;
+        } catch {
+          return b; // not JSON (the counting proxy's 502 when moto is slow to accept): as it came
+        }
         if (!doc.authorizationData) return b; // an error answer (signature refused): as moto gave it
         const now = Date.now();
         for (const d of doc.authorizationData) {

@@ -53,5 +53,10 @@ describe('swarm registry auth (pure parts)', () => {
     );
     assert.equal(nextRefreshIn([], now), MAX_REFRESH_MS);
     assert.equal(nextRefreshIn([{ service: 'a', registry: 'r', error: 'x' }], now), 30_000);
+    // a failure while the held token has 40 s left: retry in 10 s, not 30
+    assert.equal(
+      nextRefreshIn([{ service: 'a', registry: 'r', error: 'x' }], now, new Map([['a', now + 40_000]])),
+      10_000,
+    );
   });
 });

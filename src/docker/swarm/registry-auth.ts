@@ -128,12 +128,20 @@ const RETRY_MS = 30_000;
 
 /**
  * When to refresh next: halfway to the earliest expiry sent (a 12-hour ECR token: every 6 hours),
- * within [MIN_REFRESH_MS, MAX_REFRESH_MS]; soon again after a failure.
+ * within [MIN_REFRESH_MS, MAX_REFRESH_MS]. After a failure, sooner: a quarter of the time the token
+ * the service still holds has left (known: the expiries sent before), at most RETRY_MS.
  */
-export function nextRefreshIn(results: RegistryAuthResult[], now: number): number {
+export function nextRefreshIn(
+  results: RegistryAuthResult[],
+  now: number,
+  known: ReadonlyMap<string, number> = new Map(),
+): number {
   const expiries = results.filter((r) => r.expiresAt !== undefined).map((r) => r.expiresAt as number);
   let wait = expiries.length > 0 ? (Math.min(...expiries) - now) / 2 : MAX_REFRESH_MS;
-  if (results.some((r) => r.error)) wait = Math.min(wait, RETRY_MS);
+  for (const r of results.filter((x) => x.error)) {
+    const held = known.get(r.service);
+    wait = Math.min(wait, RETRY_MS, held !== undefined ? (held - now) / 4 : RETRY_MS);
+  }
   return Math.min(MAX_REFRESH_MS, Math.max(MIN_REFRESH_MS, wait));
 }
 
@@ -146,6 +154,8 @@ export function startRegistryAuthRefresher(
   let closed = false;
   let running: Promise<void> = Promise.resolve();
   const now = deps.now ?? Date.now;
+  /** per service, when the token it last got expires */
+  const known = new Map<string, number>();
   const run = (): void => {
     running = refreshRegistryAuth(deps, names)
       .catch((err: Error): RegistryAuthResult[] => {
@@ -153,8 +163,9 @@ export function startRegistryAuthRefresher(
         return [{ service: '*', registry: '*', error: err.message }];
       })
       .then((results) => {
+        for (const r of results) if (r.expiresAt !== undefined) known.set(r.service, r.expiresAt);
         if (closed) return;
-        const wait = nextRefreshIn(results, now());
+        const wait = nextRefreshIn(results, now(), known);
         deps.log(`registry auth: next refresh in ${Math.round(wait / 1000)} s`);
         // a live timer: it is what keeps `keyless swarm registry-auth` running between refreshes
         timer = setTimeout(run, wait);
