@@ -1,10 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LeaseTable } from './lease-table.js';
+import { fakeAccessKeyId } from '../../test/helpers/keys.js';
 
 const table = () =>
   new LeaseTable(() => async () => ({
-    accessKeyId: 'ASIAXXXXXXXXXXXXXXXX',
+    accessKeyId: fakeAccessKeyId('ASIA'),
     secretAccessKey: 's',
     expiration: new Date(Date.now() + 3600_000),
   }));
