@@ -19,7 +19,7 @@ import type { Moto } from '../helpers/moto.js';
 import { motoWithStoredProfile } from '../helpers/profiles.js';
 import type { TestEnv } from '../helpers/env.js';
 import { runKeyless } from '../helpers/cli.js';
-import { CLIENT_NAMES, containerClientCommands } from '../helpers/aws-clients.js';
+import { awscliV1Arn, CLIENT_NAMES, containerClientCommands } from '../helpers/aws-clients.js';
 import { suiteScope } from '../helpers/suite-scope.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
@@ -99,20 +99,7 @@ describe('keyless run (real Docker engine, moto with signature checks)', { timeo
     const te = ctx.te as TestEnv;
     // a server started without --imds cannot serve it: start one that does
     await runKeyless(['serve', '--stop'], { env: te.vars });
-    const viaImds = [
-      '/usr/bin/env',
-      '-u',
-      'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-      `${ctx.py}/bin/python3`,
-      '-m',
-      'awscli',
-      'sts',
-      'get-caller-identity',
-      '--query',
-      'Arn',
-      '--output',
-      'text',
-    ];
+    const viaImds = ['/usr/bin/env', '-u', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', ...awscliV1Arn(ctx.py)];
     for (const [profile, role] of [
       ['app', 'runner'],
       ['other', 'other'],
@@ -196,19 +183,7 @@ except Exception as e:
     for (const secret of [moto.identity.secretAccessKey, moto.identity.accessKeyId])
       assert.ok(!inspect.includes(secret));
     assert.doesNotMatch(inspect, /AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|aws_session_token/);
-    const { stdout: arn } = await docker([
-      'exec',
-      name,
-      `${ctx.py}/bin/python3`,
-      '-m',
-      'awscli',
-      'sts',
-      'get-caller-identity',
-      '--query',
-      'Arn',
-      '--output',
-      'text',
-    ]);
+    const { stdout: arn } = await docker(['exec', name, ...awscliV1Arn(ctx.py)]);
     assert.match(arn, /assumed-role\/other\//);
     const inspectAfter = (await docker(['inspect', name])).stdout;
     assert.ok(!inspectAfter.includes('ASIA'), 'no session key in inspect after use');

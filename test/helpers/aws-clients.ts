@@ -5,22 +5,24 @@ export type ClientName = (typeof CLIENT_NAMES)[number];
 
 const JS = `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts'; console.log((await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn);`;
 
+/** awscli v1 (the host's Python) printing the caller's ARN. */
+export function awscliV1Arn(py: string): string[] {
+  return [
+    `${py}/bin/python3`,
+    '-m',
+    'awscli',
+    'sts',
+    'get-caller-identity',
+    '--query',
+    'Arn',
+    '--output',
+    'text',
+  ];
+}
+
 export function containerClientCommands(py: string, motoUrl: string): [ClientName, string[]][] {
   return [
-    [
-      'awscli v1',
-      [
-        `${py}/bin/python3`,
-        '-m',
-        'awscli',
-        'sts',
-        'get-caller-identity',
-        '--query',
-        'Arn',
-        '--output',
-        'text',
-      ],
-    ],
+    ['awscli v1', awscliV1Arn(py)],
     [
       'awscli v2',
       [

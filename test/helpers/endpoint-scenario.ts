@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { readFile, writeFile, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunResult } from './cli.js';
-import { containerClientCommands } from './aws-clients.js';
+import { awscliV1Arn, containerClientCommands } from './aws-clients.js';
 
 export interface ScenarioSetup {
   name: string;
@@ -211,22 +211,7 @@ export class Scenario {
   }
 
   async sleeperArn(name: string): Promise<RunResult> {
-    return this.s.docker(
-      [
-        'exec',
-        name,
-        `${this.s.py}/bin/python3`,
-        '-m',
-        'awscli',
-        'sts',
-        'get-caller-identity',
-        '--query',
-        'Arn',
-        '--output',
-        'text',
-      ],
-      { timeoutMs: 60_000 },
-    );
+    return this.s.docker(['exec', name, ...awscliV1Arn(this.s.py)], { timeoutMs: 60_000 });
   }
 
   async endpointId(): Promise<string> {
