@@ -113,10 +113,10 @@ async function credentialsFor(
 export async function fetchEcrToken(
   registry: RegistryHost,
   env: KeylessEnv,
-  who: string | undefined | { profile?: string; roleArn?: string },
+  who: { profile?: string; roleArn?: string },
   log: (l: string) => void,
 ): Promise<EcrToken> {
-  const credentials = await credentialsFor(env, typeof who === 'object' ? who : who ? { profile: who } : {});
+  const credentials = await credentialsFor(env, who);
   if (registry.kind === 'public') {
     const { ECRPUBLICClient, GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr-public');
     const c = new ECRPUBLICClient({

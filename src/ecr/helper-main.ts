@@ -4,7 +4,12 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadEnv } from '../config/env.js';
 import { keylessPaths } from '../config/paths.js';
-import { readRegistrySettings, resolveRegistry, type ResolvedRegistry } from './registry-settings.js';
+import {
+  readRegistrySettings,
+  resolveRegistry,
+  tokenIdentity,
+  type ResolvedRegistry,
+} from './registry-settings.js';
 import { cacheKey, readCache, storeToken, usable } from './token-cache.js';
 
 export const NOT_FOUND = 'credentials not found in native keychain';
@@ -84,13 +89,10 @@ async function get(
   }
   if (!resolved) return fail(NOT_FOUND);
   const registry = resolved.registry;
-  const profile = resolved.roleArn
-    ? resolved.profile
-    : (resolved.profile ?? (env.vars.KEYLESS_ECR_PROFILE || env.awsProfile));
-  const who = { ...(profile ? { profile } : {}), ...(resolved.roleArn ? { roleArn: resolved.roleArn } : {}) };
+  const who = tokenIdentity(resolved, env);
   const identity =
-    profile || resolved.roleArn
-      ? [profile ? `profile:${profile}` : '', resolved.roleArn ? `role:${resolved.roleArn}` : '']
+    who.profile || who.roleArn
+      ? [who.profile ? `profile:${who.profile}` : '', who.roleArn ? `role:${who.roleArn}` : '']
           .filter(Boolean)
           .join(' ')
       : `chain:${env.vars.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ?? env.vars.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? env.vars.AWS_ROLE_ARN ?? 'default'}`;

@@ -19,8 +19,9 @@ export function hostOf(serverUrl: string): string {
   return s.replace(/:\d+$/, '');
 }
 
-function partitionOf(suffix: string, region: string): string {
-  if (suffix.endsWith('.cn')) return 'aws-cn';
+/** The partition of a registry host's domain suffix and region (a suffix of '' : by the region alone). */
+export function partitionOf(suffix: string, region: string): string {
+  if (suffix.endsWith('.cn') || region.startsWith('cn-')) return 'aws-cn';
   if (suffix === 'amazonaws.eu') return 'aws-eusc';
   if (suffix === 'c2s.ic.gov') return 'aws-iso';
   if (suffix === 'sc2s.sgov.gov') return 'aws-iso-b';

@@ -3,9 +3,10 @@
 // region whose token it takes, and the profile or role ARN whose credentials get that token. Nothing
 // secret is stored here; the file is still 0600 in the 0700 folder, written atomically.
 import { readFile } from 'node:fs/promises';
+import type { KeylessEnv } from '../config/env.js';
 import { KeylessError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
-import { hostOf, parseRegistryHost, type RegistryHost } from './registry-host.js';
+import { hostOf, parseRegistryHost, partitionOf, type RegistryHost } from './registry-host.js';
 
 export interface RegistrySetting {
   account: string;
@@ -40,12 +41,6 @@ export function registryKey(serverUrl: string): string {
   s = s.split('/')[0] ?? '';
   // the default HTTPS port names the same registry
   return s.replace(/:443$/, '');
-}
-
-function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 /** Checks one setting; the message names the field and what to give. */
@@ -120,7 +115,7 @@ export function resolveRegistry(serverUrl: string, settings: RegistrySettings): 
             account: s.account,
             region: s.region,
             fips: known?.kind === 'private' ? known.fips : false,
-            partition: known?.kind === 'private' ? known.partition : partitionOf(s.region),
+            partition: known?.kind === 'private' ? known.partition : partitionOf('', s.region),
           };
     return {
       registry,
@@ -130,4 +125,14 @@ export function resolveRegistry(serverUrl: string, settings: RegistrySettings): 
     };
   }
   return known ? { registry: known } : undefined;
+}
+
+/**
+ * Whose credentials get a registry's token: its settings' profile and role; else KEYLESS_ECR_PROFILE
+ * or AWS_PROFILE. A role set without a profile is assumed from the default credentials; nothing at all
+ * means the environment's own (fetch-token.ts).
+ */
+export function tokenIdentity(r: ResolvedRegistry, env: KeylessEnv): { profile?: string; roleArn?: string } {
+  const profile = r.roleArn ? r.profile : (r.profile ?? (env.vars.KEYLESS_ECR_PROFILE || env.awsProfile));
+  return { ...(profile ? { profile } : {}), ...(r.roleArn ? { roleArn: r.roleArn } : {}) };
 }

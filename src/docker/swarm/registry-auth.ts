@@ -146,18 +146,14 @@ export function nextRefreshIn(
 }
 
 /** Refreshes now and then again before each token's half-life, until closed. */
-export function startRegistryAuthRefresher(
-  deps: RegistryAuthDeps,
-  names: string[] = [],
-): { close(): void; settled(): Promise<void> } {
+export function startRegistryAuthRefresher(deps: RegistryAuthDeps, names: string[] = []): { close(): void } {
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  let running: Promise<void> = Promise.resolve();
   const now = deps.now ?? Date.now;
   /** per service, when the token it last got expires */
   const known = new Map<string, number>();
   const run = (): void => {
-    running = refreshRegistryAuth(deps, names)
+    void refreshRegistryAuth(deps, names)
       .catch((err: Error): RegistryAuthResult[] => {
         deps.log(`registry auth: ${err.message}`);
         return [{ service: '*', registry: '*', error: err.message }];
@@ -177,6 +173,5 @@ export function startRegistryAuthRefresher(
       closed = true;
       if (timer) clearTimeout(timer);
     },
-    settled: () => running,
   };
 }

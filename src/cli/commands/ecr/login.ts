@@ -4,6 +4,7 @@ import { loadEnv, nonEmpty } from '../../../config/env.js';
 import { KeylessError } from '../../../errors.js';
 import { fetchEcrToken } from '../../../ecr/fetch-token.js';
 import { parseRegistryHost } from '../../../ecr/registry-host.js';
+import { tokenIdentity } from '../../../ecr/registry-settings.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 
@@ -11,12 +12,7 @@ export async function runEcrLogin(registry: string, printPassword: boolean): Pro
   const host = parseRegistryHost(registry);
   if (!host) throw new KeylessError('ECR_NOT_A_REGISTRY', `"${registry}" is not an ECR registry host.`);
   const env = loadEnv();
-  const token = await fetchEcrToken(
-    host,
-    env,
-    nonEmpty(env.vars.KEYLESS_ECR_PROFILE) ?? env.awsProfile,
-    () => undefined,
-  );
+  const token = await fetchEcrToken(host, env, tokenIdentity({ registry: host }, env), () => undefined);
   if (printPassword) {
     output.data(token.secret);
     return 0;

@@ -1,5 +1,5 @@
 // Body of `keyless swarm registry-auth`, and the refresher `keyless swarm agent --registry-auth` runs.
-import { loadEnv, nonEmpty, type KeylessEnv } from '../../../config/env.js';
+import { loadEnv, type KeylessEnv } from '../../../config/env.js';
 import { keylessPaths } from '../../../config/paths.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
 import type { DockerClient } from '../../../docker/engine/client.js';
@@ -9,7 +9,7 @@ import {
   type RegistryAuthDeps,
 } from '../../../docker/swarm/registry-auth.js';
 import { fetchEcrToken } from '../../../ecr/fetch-token.js';
-import { readRegistrySettings, resolveRegistry } from '../../../ecr/registry-settings.js';
+import { readRegistrySettings, resolveRegistry, tokenIdentity } from '../../../ecr/registry-settings.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 
@@ -19,21 +19,12 @@ export function registryAuthDeps(
   log: (l: string) => void,
 ): RegistryAuthDeps {
   const settingsPath = keylessPaths(env.keylessHome).ecrRegistries;
-  const fallbackProfile = nonEmpty(env.vars.KEYLESS_ECR_PROFILE) ?? env.awsProfile;
   return {
     client,
     log,
     // read each time: `keyless ecr configure` takes effect at the next refresh
     resolve: async (host) => resolveRegistry(host, await readRegistrySettings(settingsPath)),
-    token: (r) => {
-      const profile = r.roleArn ? r.profile : (r.profile ?? fallbackProfile);
-      return fetchEcrToken(
-        r.registry,
-        env,
-        { ...(profile ? { profile } : {}), ...(r.roleArn ? { roleArn: r.roleArn } : {}) },
-        () => undefined,
-      );
-    },
+    token: (r) => fetchEcrToken(r.registry, env, tokenIdentity(r, env), () => undefined),
   };
 }
 
