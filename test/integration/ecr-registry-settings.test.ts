@@ -131,6 +131,14 @@ describe('ECR registry settings and a helper that fails fast', () => {
     assert.ok(assumed.some((b) => b.includes(encodeURIComponent(moto.identity.roles.puller as string))));
     assert.ok(assumed.some((b) => b.includes(encodeURIComponent(otherRole))));
 
+    // keyless ecr login resolves a mapped host the same way
+    const login = await runKeyless(['ecr', 'login', mirror, '--print-password'], { env });
+    assert.equal(login.code, 0, login.stderr);
+    assert.ok(login.stdout.trim().length > 0);
+    const loginOther = await runKeyless(['ecr', 'login', '127.0.0.1:6000', '--print-password'], { env });
+    assert.equal(loginOther.code, 2);
+    assert.match(loginOther.stderr, /nor one set with keyless ecr configure/);
+
     const unmapped = await helper('get', '127.0.0.1:6000', env);
     assert.deepEqual([unmapped.code, unmapped.stdout], [1, 'credentials not found in native keychain\n']);
     const refused = await runKeyless(['ecr', 'configure', 'registry.example.invalid:5000'], { env });

@@ -3,16 +3,25 @@ import { spawn } from 'node:child_process';
 import { loadEnv, nonEmpty } from '../../../config/env.js';
 import { KeylessError } from '../../../errors.js';
 import { fetchEcrToken } from '../../../ecr/fetch-token.js';
-import { parseRegistryHost } from '../../../ecr/registry-host.js';
-import { tokenIdentity } from '../../../ecr/registry-settings.js';
+import { readRegistrySettings, resolveRegistry, tokenIdentity } from '../../../ecr/registry-settings.js';
+import { keylessPaths } from '../../../config/paths.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 
 export async function runEcrLogin(registry: string, printPassword: boolean): Promise<ExitCode> {
-  const host = parseRegistryHost(registry);
-  if (!host) throw new KeylessError('ECR_NOT_A_REGISTRY', `"${registry}" is not an ECR registry host.`);
   const env = loadEnv();
-  const token = await fetchEcrToken(host, env, tokenIdentity({ registry: host }, env), () => undefined);
+  // a host set with keyless ecr configure (any host:port) as the credential helper sees it
+  const resolved = resolveRegistry(
+    registry,
+    await readRegistrySettings(keylessPaths(env.keylessHome).ecrRegistries),
+  );
+  if (!resolved)
+    throw new KeylessError(
+      'ECR_NOT_A_REGISTRY',
+      `"${registry}" is not an ECR registry host, nor one set with keyless ecr configure HOST --account A --region R.`,
+    );
+  const host = resolved.registry;
+  const token = await fetchEcrToken(host, env, tokenIdentity(resolved, env), () => undefined);
   if (printPassword) {
     output.data(token.secret);
     return 0;
