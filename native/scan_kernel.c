@@ -16,8 +16,9 @@
 //     memory stays that of the range being scanned; read again, they come back from the page cache.
 //     The mapping goes when the Buffer is collected.
 //
-// The search tests bytes at fixed distances per position at once (KL_LANES), 32 positions per step with AVX2 where the
-// CPU has it, 16 with SSSE3 otherwise, and verifies the few positions that pass in scalar code.
+// The search classifies the first three bytes of every position at once with nibble tables (BUCKETS
+// below), 32 positions per step with AVX2 where the CPU has it, 16 with SSSE3 otherwise, and verifies
+// the few positions that pass in scalar code.
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <stdint.h>
