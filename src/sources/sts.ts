@@ -124,7 +124,7 @@ export function stsCalls(env: KeylessEnv, region?: string): StsCalls {
         throw new KeylessError(
           OidcErrorCode.EXCHANGE_FAILED,
           `STS AssumeRoleWithWebIdentity ${p.roleArn} failed: ${e.name ?? 'Error'}: ${(e.message ?? '').slice(0, 300)}. ` +
-            "Check the role's trust policy (keyless policy oidc-trust prints one) and the IAM OIDC provider for the token's issuer.",
+            webIdentityHint(e.name),
         );
       } finally {
         sts.destroy();
@@ -148,4 +148,17 @@ export function stsCalls(env: KeylessEnv, region?: string): StsCalls {
       }
     },
   };
+}
+
+/** What to check for each way STS refuses a web identity token. */
+function webIdentityHint(name: string | undefined): string {
+  switch (name) {
+    case 'ExpiredTokenException':
+      return 'The token has expired: keyless reads it again for every session, so whatever provides it must keep it fresh (a CI token lives minutes; a token file must be rewritten before its exp).';
+    case 'IDPRejectedClaimException':
+    case 'InvalidIdentityTokenException':
+      return "Check the IAM OIDC provider for the token's issuer (its URL and audience) and the token's aud claim (--oidc-audience).";
+    default:
+      return "Check the role's trust policy (keyless policy oidc-trust prints one) and the IAM OIDC provider for the token's issuer.";
+  }
 }

@@ -173,7 +173,7 @@ describe('web identity source (moto with STS-like AssumeRoleWithWebIdentity, Git
     assert.equal(jwtClaims(s.gh.issued[0] as string).aud, 'https://example.test/other');
     assert.match(
       r.stderr,
-      /AssumeRoleWithWebIdentity .*InvalidIdentityToken(Exception)?: Incorrect token audience.*trust policy/,
+      /token from the GitHub Actions runner .*AssumeRoleWithWebIdentity .*InvalidIdentityToken(Exception)?: Incorrect token audience.*aud claim \(--oidc-audience\)/,
     );
     assert.equal(r.stdout, '');
     assertNoTokens(s, r.stderr);

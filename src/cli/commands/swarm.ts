@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { action } from '../action.js';
+import { addOidcOptions, OIDC_HELP, type OidcFlags } from './oidc-options.js';
 
 export function registerSwarmCommands(program: Command): void {
   const swarm = program
@@ -57,13 +58,25 @@ function registerAgentCommands(swarm: Command): void {
     )
     .option('--listen <host:port>', 'address to serve', '169.254.170.2:80')
     .option(
+      '--oidc <source>',
+      "web identity token instead of --source-profile, exchanged for each service's --role-arn: github, gitlab, file:PATH or env:VAR",
+    )
+    .option('--oidc-audience <aud>', '--oidc github: the audience asked for (default sts.amazonaws.com)')
+    .option(
+      '--oidc-token-env <var>',
+      "--oidc gitlab: the job's id_tokens variable holding the token (default AWS_OIDC_TOKEN)",
+    )
+    .option(
       '--registry-auth',
       "also keep services' ECR registry auth fresh (on a manager; as `keyless swarm registry-auth`)",
     )
     .addHelpText(
       'after',
       '\nServices opt in with `keyless swarm attach SERVICE --profile P | --role-arn ARN`.\n' +
-        'Example:\n  keyless swarm agent --source-profile node-base\n  keyless swarm agent install --image REGISTRY/keyless:VERSION --source-profile node-base',
+        'With --oidc, services attached with --role-arn get that role for the web identity token\n' +
+        '(AssumeRoleWithWebIdentity; the token is read again for every new session); --profile services\n' +
+        'keep their profile.\n' +
+        'Example:\n  keyless swarm agent --source-profile node-base\n  keyless swarm agent --oidc file:/var/run/keyless/token\n  keyless swarm agent install --image REGISTRY/keyless:VERSION --source-profile node-base',
     )
     .action(
       action(async (opts: AgentOptions) => {
@@ -81,6 +94,10 @@ function registerAgentCommands(swarm: Command): void {
       'an image with keyless installed (pushed to a registry every node can pull from)',
     )
     .option('--source-profile <profile>', "the agent's source profile on each node")
+    .option(
+      '--oidc <file:PATH>',
+      'a web identity token file on every node (or /run/secrets/NAME with --secret NAME) instead of --source-profile',
+    )
     .option('--session-duration <seconds>', 'session duration', '3600')
     .option('--refresh-before <seconds>', 'refresh this long before expiry', '1800')
     .option(
@@ -124,7 +141,7 @@ function registerAgentCommands(swarm: Command): void {
     );
 }
 
-export interface AgentOptions {
+export interface AgentOptions extends OidcFlags {
   sessionDuration: string;
   refreshBefore: string;
   sourceProfile?: string;
@@ -135,6 +152,7 @@ export interface AgentOptions {
 export interface AgentInstallOptions {
   image: string;
   sourceProfile?: string;
+  oidc?: string;
   sessionDuration: string;
   refreshBefore: string;
   secret?: string[];
@@ -153,7 +171,7 @@ function registerSecretCommands(swarm: Command): void {
     .description(
       'short-lived credentials as a rotated Swarm secret (every rotation replaces the tasks; prefer the agent for long-running services)',
     );
-  secret
+  const secretAdd = secret
     .command('add')
     .description(
       'store short-lived credentials as a Swarm secret, mount it in SERVICE and point AWS_SHARED_CREDENTIALS_FILE at it',
@@ -166,10 +184,16 @@ function registerSecretCommands(swarm: Command): void {
       '--region <region>',
       'set AWS_REGION / AWS_DEFAULT_REGION in the service (default: the profile region)',
     )
-    .addOption(new Option('--mode <octal>', 'file mode of the credentials file inside tasks').default('0444'))
+    .addOption(
+      new Option('--mode <octal>', 'file mode of the credentials file inside tasks').default('0444'),
+    );
+  addOidcOptions(secretAdd)
     .addHelpText(
       'after',
-      '\nExample:\n  keyless swarm secret add api --profile prod\n  keyless swarm secret rotate --once     # from cron',
+      OIDC_HELP +
+        '\nThe source (github, file:PATH, ...; never the token) is kept in a service label, so `rotate`\n' +
+        'mints from it again: run it where that token is available.\n' +
+        '\nExample:\n  keyless swarm secret add api --profile prod\n  keyless swarm secret add api --oidc github --role-arn arn:aws:iam::111122223333:role/deploy\n  keyless swarm secret rotate --once     # from cron',
     )
     .action(
       action(async (service: string, opts: SecretAddOptions) => {
@@ -212,7 +236,7 @@ function registerSecretCommands(swarm: Command): void {
     );
 }
 
-export interface SecretAddOptions {
+export interface SecretAddOptions extends OidcFlags {
   profile?: string;
   roleArn?: string;
   duration: string;

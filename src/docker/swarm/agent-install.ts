@@ -7,6 +7,11 @@ export interface AgentInstallSettings {
   sessionDuration: number;
   refreshBefore: number;
   sourceProfile?: string;
+  /**
+   * a web identity token file on every node (or a Swarm secret's /run/secrets/NAME) exchanged for
+   * each attached service's role, in place of a source profile
+   */
+  oidcTokenFile?: string;
   /** Swarm secret names the agent needs to reach its source (e.g. a Vault token) */
   secrets: string[];
 }
@@ -21,6 +26,16 @@ export function agentServiceSpec(s: AgentInstallSettings): ServiceSpec {
     String(s.refreshBefore),
   ];
   if (s.sourceProfile) args.push('--source-profile', s.sourceProfile);
+  const mounts: { Type: 'bind'; Source: string; Target: string; ReadOnly?: boolean }[] = [
+    // the agent resolves tasks through the node's own engine
+    { Type: 'bind', Source: '/var/run/docker.sock', Target: '/var/run/docker.sock' },
+  ];
+  if (s.oidcTokenFile) {
+    args.push('--oidc', `file:${s.oidcTokenFile}`);
+    // a node's file is bound read-only at the same path; a Swarm secret is there already
+    if (!s.oidcTokenFile.startsWith('/run/secrets/'))
+      mounts.push({ Type: 'bind', Source: s.oidcTokenFile, Target: s.oidcTokenFile, ReadOnly: true });
+  }
   return {
     Name: s.name,
     Labels: { 'keyless.component': 'swarm-agent' },
@@ -30,8 +45,7 @@ export function agentServiceSpec(s: AgentInstallSettings): ServiceSpec {
         Image: s.image,
         Command: ['keyless'],
         Args: args,
-        // the agent resolves tasks through the node's own engine
-        Mounts: [{ Type: 'bind', Source: '/var/run/docker.sock', Target: '/var/run/docker.sock' }],
+        Mounts: mounts,
         // to add 169.254.170.2 on lo in the host's network namespace
         CapabilityAdd: ['CAP_NET_ADMIN'],
         Secrets: s.secrets.map((name) => ({

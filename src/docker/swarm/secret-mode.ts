@@ -87,6 +87,7 @@ function settingsFromLabels(labels: Record<string, string>, service: string): Se
   const s: SecretSettings = { durationSeconds: duration };
   if (labels[Label.SVC_PROFILE]) s.profile = labels[Label.SVC_PROFILE];
   if (labels[Label.SVC_ROLE_ARN]) s.roleArn = labels[Label.SVC_ROLE_ARN];
+  if (labels[Label.SVC_OIDC]) s.oidc = labels[Label.SVC_OIDC];
   return s;
 }
 

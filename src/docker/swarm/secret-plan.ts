@@ -12,11 +12,14 @@ export const Label = {
   SERVICE: 'keyless.service',
   PROFILE: 'keyless.profile',
   ROLE_ARN: 'keyless.role-arn',
+  /** where the web identity token came from (formatOidcSpec: github:AUD, file:PATH, ...; never a token) */
+  OIDC: 'keyless.oidc',
   VERSION: 'keyless.version',
   EXPIRATION: 'keyless.expiration',
   /** on the service: how keyless mints for it */
   SVC_PROFILE: 'keyless.secret.profile',
   SVC_ROLE_ARN: 'keyless.secret.role-arn',
+  SVC_OIDC: 'keyless.secret.oidc',
   SVC_DURATION: 'keyless.secret.duration',
   SVC_ADDED_ENV: 'keyless.secret.added-env',
   SVC_PREVIOUS_ORDER: 'keyless.secret.previous-order',
@@ -27,6 +30,8 @@ export const MANAGED_SECRET = 'secret';
 export interface SecretSettings {
   profile?: string;
   roleArn?: string;
+  /** a web identity source (formatOidcSpec) exchanged for roleArn, in place of a profile */
+  oidc?: string;
   region?: string;
   durationSeconds: number;
   /** file mode inside the task (default 0444, as the docker CLI) */
@@ -68,6 +73,7 @@ export function secretLabels(
   };
   if (settings.profile) labels[Label.PROFILE] = settings.profile;
   if (settings.roleArn) labels[Label.ROLE_ARN] = settings.roleArn;
+  if (settings.oidc) labels[Label.OIDC] = settings.oidc;
   if (expiration) labels[Label.EXPIRATION] = expiration.toISOString();
   return labels;
 }
@@ -118,6 +124,8 @@ export function specWithSecret(
   else delete labels[Label.SVC_PROFILE];
   if (settings.roleArn) labels[Label.SVC_ROLE_ARN] = settings.roleArn;
   else delete labels[Label.SVC_ROLE_ARN];
+  if (settings.oidc) labels[Label.SVC_OIDC] = settings.oidc;
+  else delete labels[Label.SVC_OIDC];
   labels[Label.SVC_DURATION] = String(settings.durationSeconds);
   labels[Label.SVC_ADDED_ENV] = [...added].join(',');
   const update = { ...(spec.UpdateConfig ?? {}) };

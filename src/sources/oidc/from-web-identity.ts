@@ -6,6 +6,8 @@ import type { StsCalls } from '../sts.js';
 import type { Credentials } from '../types.js';
 import type { TokenReader } from './token-source.js';
 import { describeOidcSpec, type OidcSpec } from './oidc-spec.js';
+import { KeylessError } from '../../errors.js';
+import { OidcErrorCode } from './oidc-errors.js';
 
 export interface WebIdentityRequest {
   spec: OidcSpec;
@@ -46,10 +48,22 @@ export async function fromWebIdentity(
   deps.log?.(
     `web identity: token from ${describeOidcSpec(request.spec)}, AssumeRoleWithWebIdentity ${request.roleArn}`,
   );
-  return deps.sts.assumeRoleWithWebIdentity({
-    roleArn: request.roleArn,
-    roleSessionName: sessionName(request.roleSessionName ?? webIdentitySessionName(request.spec, deps.vars)),
-    webIdentityToken: token,
-    ...(request.durationSeconds ? { durationSeconds: request.durationSeconds } : {}),
-  });
+  try {
+    return await deps.sts.assumeRoleWithWebIdentity({
+      roleArn: request.roleArn,
+      roleSessionName: sessionName(
+        request.roleSessionName ?? webIdentitySessionName(request.spec, deps.vars),
+      ),
+      webIdentityToken: token,
+      ...(request.durationSeconds ? { durationSeconds: request.durationSeconds } : {}),
+    });
+  } catch (err) {
+    // say where the refused token came from: the file, the variable, the runner
+    if (err instanceof KeylessError && err.code === OidcErrorCode.EXCHANGE_FAILED)
+      throw new KeylessError(err.code, `token from ${describeOidcSpec(request.spec)}: ${err.message}`, {
+        exitCode: err.exitCode,
+        details: err.details,
+      });
+    throw err;
+  }
 }

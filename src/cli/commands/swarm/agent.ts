@@ -11,6 +11,8 @@ import { attachService, detachService } from '../../../docker/swarm/attach.js';
 import { agentServiceSpec } from '../../../docker/swarm/agent-install.js';
 import { createCredentialSource } from '../../../sources/index.js';
 import type { CredentialSource } from '../../../sources/types.js';
+import { describeOidcSpec, oidcSpecFromFlags } from '../../../sources/oidc/index.js';
+import { swarmCredentialRequest } from '../../../docker/swarm/credential-request.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { AgentInstallOptions, AgentOptions, AttachCliOptions } from '../swarm.js';
@@ -38,6 +40,9 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
   const effective = effectiveRefreshBefore(duration, refreshBefore);
   if (effective !== refreshBefore)
     output.warn(`--refresh-before capped at half the duration: ${effective} s.`);
+  const oidc = oidcSpecFromFlags(opts);
+  if (oidc && opts.sourceProfile)
+    throw usageError('--oidc takes the place of --source-profile: give one of them.');
   const env = loadEnv();
   const listen = hostPort(opts.listen);
   const removeAddress = await ensureLinkLocalAddress(listen.host);
@@ -51,11 +56,14 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
       let source: CredentialSource | undefined;
       return async () => {
         source ??= await createCredentialSource(
-          {
-            ...((key.profile ?? opts.sourceProfile) ? { profile: key.profile ?? opts.sourceProfile } : {}),
-            ...(key.roleArn ? { roleArn: key.roleArn } : {}),
+          swarmCredentialRequest(
+            key,
+            {
+              ...(opts.sourceProfile ? { sourceProfile: opts.sourceProfile } : {}),
+              ...(oidc ? { oidc } : {}),
+            },
             durationSeconds,
-          },
+          ),
           // sessions handed to tasks keep at least refresh-before
           { env, minValidityMs: effective * 1000 },
         );
@@ -81,6 +89,10 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
   output.info(
     `keyless swarm agent serving http://${agent.address}/v1/creds/… to attached services' tasks on this node`,
   );
+  if (oidc)
+    output.info(
+      `roles of services attached with --role-arn come from a web identity token from ${describeOidcSpec(oidc)}`,
+    );
   let stopRegistryAuth: (() => void) | undefined;
   if (opts.registryAuth) {
     const { startAgentRegistryAuth } = await import('./registry-auth.js');
@@ -99,6 +111,9 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
 }
 
 export async function runAgentInstall(opts: AgentInstallOptions): Promise<ExitCode> {
+  const oidcTokenFile = installTokenFile(opts.oidc);
+  if (oidcTokenFile && opts.sourceProfile)
+    throw usageError('--oidc takes the place of --source-profile: give one of them.');
   const env = loadEnv();
   const client = dockerClientFromEnv(env);
   const spec = agentServiceSpec({
@@ -107,6 +122,7 @@ export async function runAgentInstall(opts: AgentInstallOptions): Promise<ExitCo
     sessionDuration: seconds(opts.sessionDuration, '--session-duration'),
     refreshBefore: seconds(opts.refreshBefore, '--refresh-before'),
     ...(opts.sourceProfile ? { sourceProfile: opts.sourceProfile } : {}),
+    ...(oidcTokenFile ? { oidcTokenFile } : {}),
     secrets: opts.secret ?? [],
   });
   const secretIds = new Map<string, string>();
@@ -126,6 +142,20 @@ export async function runAgentInstall(opts: AgentInstallOptions): Promise<ExitCo
   const r = await client.json<{ ID: string }>('POST', '/services/create', { body: spec });
   output.data(`created global service ${opts.name} (${r.ID})`);
   return 0;
+}
+
+/**
+ * --oidc for the agent's service: only a token file reaches a task without showing in `docker inspect`
+ * (a node's file bound in, or a Swarm secret); a runner's or a variable's token does not exist there.
+ */
+function installTokenFile(oidc: string | undefined): string | undefined {
+  if (oidc === undefined) return undefined;
+  const m = /^file:(\/.+)$/.exec(oidc);
+  if (!m)
+    throw usageError(
+      `agent install takes --oidc file:/ABSOLUTE/PATH (a token file present on every node, or /run/secrets/NAME with --secret NAME), got "${oidc.slice(0, 80)}": a CI runner's token or a variable does not reach a Swarm service without showing in docker inspect.`,
+    );
+  return m[1] as string;
 }
 
 export async function runAttach(service: string, opts: AttachCliOptions): Promise<ExitCode> {

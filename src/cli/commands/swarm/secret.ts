@@ -10,6 +10,8 @@ import {
 } from '../../../docker/swarm/secret-mode.js';
 import type { SecretSettings } from '../../../docker/swarm/secret-plan.js';
 import { createCredentialSource } from '../../../sources/index.js';
+import { formatOidcSpec, oidcSpecFromFlags } from '../../../sources/oidc/index.js';
+import { swarmCredentialRequest } from '../../../docker/swarm/credential-request.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { SecretAddOptions, SecretRotateOptions } from '../swarm.js';
@@ -27,11 +29,11 @@ function deps(env: KeylessEnv): SecretModeDeps {
     log: (line) => output.info(line),
     mint: async (settings: SecretSettings) => {
       const source = await createCredentialSource(
-        {
-          ...(settings.profile ? { profile: settings.profile } : {}),
-          ...(settings.roleArn ? { roleArn: settings.roleArn } : {}),
-          durationSeconds: settings.durationSeconds,
-        },
+        swarmCredentialRequest(
+          settings,
+          settings.oidc ? { oidc: settings.oidc } : {},
+          settings.durationSeconds,
+        ),
         { env },
       );
       return source();
@@ -40,6 +42,10 @@ function deps(env: KeylessEnv): SecretModeDeps {
 }
 
 export async function runSecretAdd(service: string, opts: SecretAddOptions): Promise<ExitCode> {
+  const oidc = oidcSpecFromFlags(opts);
+  if (oidc && opts.profile) throw usageError('--oidc takes the place of --profile: give one of them.');
+  if (oidc && !opts.roleArn)
+    throw usageError('--oidc needs --role-arn ARN: the role the web identity token is exchanged for.');
   if (!opts.profile && !opts.roleArn)
     throw usageError('say which credentials: --profile PROFILE and/or --role-arn ARN.');
   const durationSeconds = positiveInt(opts.duration, '--duration');
@@ -53,6 +59,7 @@ export async function runSecretAdd(service: string, opts: SecretAddOptions): Pro
   const r = await addSecret(deps(env), service, {
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(opts.roleArn ? { roleArn: opts.roleArn } : {}),
+    ...(oidc ? { oidc: formatOidcSpec(oidc) } : {}),
     ...(region ? { region } : {}),
     durationSeconds,
     mode,
