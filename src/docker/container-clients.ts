@@ -6,7 +6,7 @@
 import type { ClientRecord, LeaseTable } from '../leases/lease-table.js';
 import type { DockerClient } from './engine/client.js';
 import { CLIENT_LABEL, OIDC_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
-import { onLines } from '../util/lines.js';
+import { followEngineEvents } from './engine/events.js';
 
 interface ContainerSummary {
   Id: string;
@@ -50,55 +50,65 @@ export function containerClientResolver(
 
 /**
  * IMDS has no client id in its path: a container is known by its address on the keyless network. A
- * client the table already binds to that address answers at once; otherwise the engine is asked for
- * the running keyless container with that address, which is then registered as on the ECS path.
+ * client the table already binds to that address answers at once while the engine's events are
+ * followed (a container that stops is revoked before its address can be handed to another); while
+ * they are not, the engine is asked every time, so a new container on a reused address never gets the
+ * old one's role. Otherwise the engine is asked for the running keyless container with that address,
+ * which is then registered as on the ECS path.
  */
 export function containerAddressResolver(
   client: DockerClient,
   table: LeaseTable,
   network: string,
   byHash: (idHash: string, address: string) => Promise<ClientRecord | undefined>,
+  eventsFollowed: () => boolean = () => true,
 ): (address: string) => Promise<ClientRecord | undefined> {
   return async (address) => {
     const known = table.clientRecords().find((r) => r.boundAddress === address);
-    if (known) return known;
+    if (known && eventsFollowed()) return known;
     const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
       query: { filters: JSON.stringify({ label: [CLIENT_LABEL], network: [network], status: ['running'] }) },
     });
     const c = list.find((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
     const hash = c?.Labels?.[CLIENT_LABEL];
+    if (known && known.idHash !== hash) table.revokeHash(known.idHash, 'its address now belongs to another');
     return hash ? byHash(hash, address) : undefined;
   };
 }
 
-/** Follows Docker events and revokes a container's client when it dies or is removed. */
+export interface ContainerExitWatch {
+  /** whether engine events are followed right now (revocations are immediate only then) */
+  connected(): boolean;
+  stop(): void;
+}
+
+/**
+ * Follows Docker events and revokes a container's client when it dies or is removed. When the events
+ * stream comes back after a loss (dockerd restarted), every client whose container no longer runs is
+ * revoked: what died meanwhile is not missed.
+ */
 export async function watchContainerExits(
   client: DockerClient,
   table: LeaseTable,
   log: (line: string) => void,
-): Promise<() => void> {
-  const res = await client.stream('GET', '/events', {
-    query: {
-      filters: JSON.stringify({
-        type: ['container'],
-        event: ['die', 'destroy', 'stop'],
-        label: [CLIENT_LABEL],
-      }),
-    },
-  });
-  onLines(res, (line) => {
-    try {
-      const ev = JSON.parse(line) as {
-        Action?: string;
-        Actor?: { ID?: string; Attributes?: Record<string, string> };
-      };
+): Promise<ContainerExitWatch> {
+  return followEngineEvents(client, {
+    filters: { type: ['container'], event: ['die', 'destroy', 'stop'], label: [CLIENT_LABEL] },
+    log,
+    onEvent: (ev) => {
       const hash = ev.Actor?.Attributes?.[CLIENT_LABEL];
       if (hash && table.revokeHash(hash, `container ${ev.Action ?? 'stopped'}`))
         log(`revoked the credentials of container ${(ev.Actor?.ID ?? '').slice(0, 12)} (${ev.Action})`);
-    } catch {
-      // a foreign line
-    }
+    },
+    onConnect: async (again) => {
+      if (!again) return;
+      const running = await client.json<ContainerSummary[]>('GET', '/containers/json', {
+        query: { filters: JSON.stringify({ label: [CLIENT_LABEL], status: ['running'] }) },
+      });
+      const live = new Set(running.map((c) => c.Labels?.[CLIENT_LABEL]).filter(Boolean));
+      for (const r of table.clientRecords())
+        if (r.containerId && !live.has(r.idHash) && table.revokeHash(r.idHash, 'container gone'))
+          log(`revoked the credentials of container ${r.containerId} (gone while events were not followed)`);
+    },
   });
-  res.on('error', (err) => log(`docker events: ${err.message}`));
-  return () => res.destroy();
 }

@@ -11,6 +11,7 @@ import { bindable } from '../../util/local-address.js';
 import { startChannel, type AddressedHandler, type RunningChannel } from '../../server/channel.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../util/atomic-file.js';
 import type { DockerClient } from '../engine/index.js';
+import { followEngineEvents } from '../engine/events.js';
 import type { EndpointStatusWire } from '../../server/control-protocol.js';
 import { ensureNetwork } from '../network.js';
 import {
@@ -280,43 +281,34 @@ export class EndpointManager {
     return this.status();
   }
 
-  /** Follows engine events: the endpoint died or was removed → bring it back (after a second). */
+  /**
+   * Follows engine events: the endpoint died or was removed → bring it back (after a second). When
+   * the events stream comes back after a loss (dockerd restarted), the container is checked at once.
+   */
   async watch(): Promise<void> {
-    const res = await this.o.docker.stream('GET', '/events', {
-      query: {
-        filters: JSON.stringify({
-          type: ['container'],
-          event: ['die', 'destroy'],
-          label: [`${ENDPOINT_LABEL}=1`],
-        }),
-      },
-    });
     let timer: NodeJS.Timeout | undefined;
-    let buffer = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      buffer += chunk;
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      // only our own container's death counts (another keyless on this engine may manage its own)
-      const ours = lines.some((l) => {
-        try {
-          return (JSON.parse(l) as { Actor?: { ID?: string } }).Actor?.ID === this.current?.id;
-        } catch {
-          return false;
-        }
-      });
-      if (!ours || this.stopped || timer) return;
+    const later = (): void => {
+      if (this.stopped || timer) return;
       timer = setTimeout(() => {
         timer = undefined;
         if (this.stopped) return;
         void this.bringBack();
       }, 1_000);
+    };
+    const events = await followEngineEvents(this.o.docker, {
+      filters: { type: ['container'], event: ['die', 'destroy'], label: [`${ENDPOINT_LABEL}=1`] },
+      log: this.o.log,
+      // only our own container's death counts (another keyless on this engine may manage its own)
+      onEvent: (ev) => {
+        if (ev.Actor?.ID === this.current?.id) later();
+      },
+      onConnect: (again) => {
+        if (again) later();
+      },
     });
-    res.on('error', (err) => this.o.log(`docker events: ${err.message}`));
     this.stopEvents = () => {
       if (timer) clearTimeout(timer);
-      res.destroy();
+      events.stop();
     };
   }
 

@@ -163,9 +163,13 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
       await import('../../../docker/container-clients.js');
     docker = dockerClientFromEnv(env);
     resolveClient = containerClientResolver(docker, table, flags.docker);
+    const watch = await watchContainerExits(docker, table, (l) => output.info(l));
+    stopWatching = () => watch.stop();
     // IMDS per container: each gets its own role, found by its address on the network
-    if (flags.imds) resolveImdsClient = containerAddressResolver(docker, table, flags.docker, resolveClient);
-    stopWatching = await watchContainerExits(docker, table, (l) => output.info(l));
+    if (flags.imds)
+      resolveImdsClient = containerAddressResolver(docker, table, flags.docker, resolveClient, () =>
+        watch.connected(),
+      );
   }
   // live status (keyless status, keyless ui): fed by the audit log's batches, never per request;
   // its facts are read only once the server below listens (the control socket starts last)
