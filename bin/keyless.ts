@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../src/cli/main.js';
 
 // `keyless --help | head`: a closed pipe is not an error
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -7,4 +6,12 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-process.exitCode = await main();
+const args = process.argv.slice(2);
+if (args.length === 2 && args[0] === 'completion' && args[1] === '--profiles') {
+  // asked on every Tab by the completion scripts: the profile names, without loading the command table
+  const { completionProfiles } = await import('../src/cli/commands/completion/profiles.js');
+  process.stdout.write((await completionProfiles()).map((p) => `${p}\n`).join(''));
+} else {
+  const { main } = await import('../src/cli/main.js');
+  process.exitCode = await main();
+}

@@ -28,6 +28,8 @@ have slirp4netns || need+=(slirp4netns)
 have newuidmap || need+=(uidmap)
 have wrk || need+=(wrk) # npm run bench: HTTP load for the server benches
 [ -x /usr/bin/chromium ] || need+=(chromium) # a real browser for keyless ui's tests (puppeteer-core drives it)
+have zsh || need+=(zsh)   # keyless completion's tests run the scripts in the real shells
+have fish || need+=(fish)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     log "missing packages: ${need[*]}; run as root or install them (apt-get install ${need[*]})"

@@ -12,6 +12,7 @@ import { registerSwarmCommands } from './commands/swarm.js';
 import { registerDoctorCommands } from './commands/doctor.js';
 import { registerInfraCommands } from './commands/infra.js';
 import { registerStatusCommands } from './commands/status.js';
+import { registerCompletionCommands } from './commands/completion.js';
 
 export function buildProgram(): Command {
   const program = new Command('keyless')
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
   program.hook('preAction', async (_program, action) => {
     let top = action;
     while (top.parent && top.parent !== program) top = top.parent;
-    if (['doctor', 'scan', 'policy', 'ec2'].includes(top.name())) return;
+    if (['doctor', 'scan', 'policy', 'ec2', 'completion'].includes(top.name())) return;
     const { loadEnv } = await import('../config/env.js');
     const { checkHomeDir } = await import('../util/atomic-file.js');
     await checkHomeDir(loadEnv().keylessHome);
@@ -40,5 +41,6 @@ export function buildProgram(): Command {
   registerSwarmCommands(program);
   registerDoctorCommands(program);
   registerInfraCommands(program);
+  registerCompletionCommands(program);
   return program;
 }
