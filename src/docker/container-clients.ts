@@ -21,13 +21,15 @@ export function containerClientResolver(
   table: LeaseTable,
   network: string,
 ): (idHash: string, address: string) => Promise<ClientRecord | undefined> {
-  return async (idHash, _address) => {
+  return async (idHash, address) => {
     // a revoked client stays refused while its container runs on
     if (!/^[0-9a-f]{64}$/.test(idHash) || table.isRevoked(idHash)) return undefined;
     const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
       query: { filters: JSON.stringify({ label: [`${CLIENT_LABEL}=${idHash}`], status: ['running'] }) },
     });
-    const c = list[0];
+    // the container asking, when it carries the id (replicas share it); else the first one, so the
+    // handler refuses the caller as presenting another container's id
+    const c = list.find((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address) ?? list[0];
     if (!c) return undefined;
     const labels = c.Labels ?? {};
     const ip = c.NetworkSettings?.Networks?.[network]?.IPAddress;
@@ -49,6 +51,23 @@ export function containerClientResolver(
 }
 
 /**
+ * A known client asked from another address: does a running container carrying the same id have it?
+ * (compose replicas and --scale share one id, each container at its own address)
+ */
+export function containerAddressConfirmer(
+  client: DockerClient,
+  network: string,
+): (idHash: string, address: string) => Promise<boolean> {
+  return async (idHash, address) => {
+    if (!/^[0-9a-f]{64}$/.test(idHash)) return false;
+    const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
+      query: { filters: JSON.stringify({ label: [`${CLIENT_LABEL}=${idHash}`], status: ['running'] }) },
+    });
+    return list.some((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
+  };
+}
+
+/**
  * IMDS has no client id in its path: a container is known by its address on the keyless network. A
  * client the table already binds to that address answers at once while the engine's events are
  * followed (a container that stops is revoked before its address can be handed to another); while
@@ -64,14 +83,16 @@ export function containerAddressResolver(
   eventsFollowed: () => boolean = () => true,
 ): (address: string) => Promise<ClientRecord | undefined> {
   return async (address) => {
-    const known = table.clientRecords().find((r) => r.boundAddress === address);
+    const known = table
+      .clientRecords()
+      .find((r) => r.boundAddress === address || r.alsoAt?.includes(address));
     if (known && eventsFollowed()) return known;
     const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
       query: { filters: JSON.stringify({ label: [CLIENT_LABEL], network: [network], status: ['running'] }) },
     });
     const c = list.find((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
     const hash = c?.Labels?.[CLIENT_LABEL];
-    if (known && known.idHash !== hash) table.revokeHash(known.idHash, 'its address now belongs to another');
+    if (known && known.idHash !== hash) table.dropHash(known.idHash, 'its address now belongs to another');
     return hash ? byHash(hash, address) : undefined;
   };
 }
@@ -96,9 +117,11 @@ export async function watchContainerExits(
     filters: { type: ['container'], event: ['die', 'destroy', 'stop'], label: [CLIENT_LABEL] },
     log,
     onEvent: (ev) => {
+      // dropped, not revoked for good: the same container started again (a restart policy, docker
+      // start) or another replica with the same id is served again after one engine lookup
       const hash = ev.Actor?.Attributes?.[CLIENT_LABEL];
-      if (hash && table.revokeHash(hash, `container ${ev.Action ?? 'stopped'}`))
-        log(`revoked the credentials of container ${(ev.Actor?.ID ?? '').slice(0, 12)} (${ev.Action})`);
+      if (hash && table.dropHash(hash, `container ${ev.Action ?? 'stopped'}`))
+        log(`dropped the credentials of container ${(ev.Actor?.ID ?? '').slice(0, 12)} (${ev.Action})`);
     },
     onConnect: async (again) => {
       if (!again) return;
@@ -107,8 +130,8 @@ export async function watchContainerExits(
       });
       const live = new Set(running.map((c) => c.Labels?.[CLIENT_LABEL]).filter(Boolean));
       for (const r of table.clientRecords())
-        if (r.containerId && !live.has(r.idHash) && table.revokeHash(r.idHash, 'container gone'))
-          log(`revoked the credentials of container ${r.containerId} (gone while events were not followed)`);
+        if (r.containerId && !live.has(r.idHash) && table.dropHash(r.idHash, 'container gone'))
+          log(`dropped the credentials of container ${r.containerId} (gone while events were not followed)`);
     },
   });
 }

@@ -40,3 +40,39 @@ describe(LeaseTable.name, () => {
     assert.equal(changes, 5);
   });
 });
+
+test('a client dropped when its container stopped comes back when it runs again; a revoked one never does', () => {
+  const table = new LeaseTable(() => async () => {
+    throw new Error('unused');
+  });
+  const dropped = table.registerHash('a'.repeat(64), { profile: 'p' }, { boundAddress: '10.0.0.2' });
+  const revoked = table.registerHash('b'.repeat(64), { profile: 'p' }, { boundAddress: '10.0.0.3' });
+  assert.equal(table.dropHash(dropped.idHash, 'container die'), true);
+  assert.equal(table.revokeHash(revoked.idHash), true);
+  assert.equal(table.isRevoked(dropped.idHash), false, 'a resolver may bring it back');
+  assert.equal(table.isRevoked(revoked.idHash), true, 'refused for good');
+  assert.deepEqual(
+    table.revokedClients().map((r) => [r.reason, r.sticky]),
+    [
+      ['container die', false],
+      ['revoked', true],
+    ],
+  );
+  table.registerHash(dropped.idHash, { profile: 'p' }, { boundAddress: '10.0.0.4' });
+  assert.deepEqual(
+    table.revokedClients().map((r) => r.idHash),
+    [revoked.idHash],
+    'live again: no longer listed as revoked',
+  );
+});
+
+test('allowAddress: one more address for a client (replicas), kept once', () => {
+  const table = new LeaseTable(() => async () => {
+    throw new Error('unused');
+  });
+  const c = table.registerHash('c'.repeat(64), { profile: 'p' }, { boundAddress: '10.0.0.2' });
+  table.allowAddress(c.idHash, '10.0.0.5');
+  table.allowAddress(c.idHash, '10.0.0.5');
+  table.allowAddress(c.idHash, '10.0.0.2');
+  assert.deepEqual(table.clientRecords()[0]?.alsoAt, ['10.0.0.5']);
+});

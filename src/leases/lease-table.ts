@@ -16,6 +16,11 @@ export interface ClientRecord {
   idHash: string;
   key: RoleKey;
   boundAddress?: string;
+  /**
+   * more addresses the id is good from: other running containers that carry the same id (compose
+   * replicas, --scale), each confirmed with the engine on its first request
+   */
+  alsoAt?: string[];
   containerId?: string;
   /** for status: the container's name and image, when the server found it through the engine */
   containerName?: string;
@@ -30,6 +35,11 @@ export interface RevokedClient extends ClientRecord {
   revokedAt: number;
   /** 'revoked' (asked for: keyless ui, the control socket) or why the server dropped it */
   reason: string;
+  /**
+   * refused for good (asked for), as opposed to dropped because its container stopped: a container
+   * that runs again with the same id (a restart policy, docker start) is served again
+   */
+  sticky: boolean;
 }
 
 export type ClientExtra = Pick<
@@ -121,9 +131,9 @@ export class LeaseTable {
     return [...this.revoked.values()];
   }
 
-  /** Whether this client was revoked: a resolver must not bring it back. */
+  /** Whether this client was revoked for good: a resolver must not bring it back. */
   isRevoked(idHash: string): boolean {
-    return this.revoked.has(idHash);
+    return this.revoked.get(idHash)?.sticky === true;
   }
 
   register(key: RoleKey, extra: ClientExtra = {}): { id: string; record: ClientRecord } {
@@ -141,24 +151,43 @@ export class LeaseTable {
   /** Registers a client known only by the hash of its id (e.g. from a container label). */
   registerHash(idHash: string, key: RoleKey, extra: ClientExtra = {}): ClientRecord {
     const record: ClientRecord = { idHash, key, ...extra, registeredAt: this.now() };
+    // a client dropped when its container stopped is live again (the container runs again)
+    if (this.revoked.get(idHash)?.sticky === false) this.revoked.delete(idHash);
     this.clients.set(idHash, record);
     this.changed();
     return record;
   }
 
-  /** Stops serving a client and remembers it as revoked, with the reason (default 'revoked'). */
-  revokeHash(idHash: string, reason = 'revoked'): boolean {
+  /**
+   * Stops serving a client and remembers it as revoked, with the reason (default 'revoked'). Sticky
+   * (the default): it stays refused; not sticky (drop): its container stopped, and the id is served
+   * again only once a running container carrying it asks from its own address.
+   */
+  revokeHash(idHash: string, reason = 'revoked', sticky = true): boolean {
     const record = this.clients.get(idHash);
     if (!record) return false;
     this.clients.delete(idHash);
     this.revoked.delete(idHash);
-    this.revoked.set(idHash, { ...record, revokedAt: this.now(), reason });
+    this.revoked.set(idHash, { ...record, revokedAt: this.now(), reason, sticky });
     if (this.revoked.size > REVOKED_KEPT) {
       const oldest = this.revoked.keys().next().value;
       if (oldest !== undefined) this.revoked.delete(oldest);
     }
     this.changed();
     return true;
+  }
+
+  /** Drops a client whose container stopped (not for good: see revokeHash). */
+  dropHash(idHash: string, reason: string): boolean {
+    return this.revokeHash(idHash, reason, false);
+  }
+
+  /** One more address the client is good from (another running container with the same id). */
+  allowAddress(idHash: string, address: string): void {
+    const c = this.clients.get(idHash);
+    if (!c || c.boundAddress === address || c.alsoAt?.includes(address)) return;
+    c.alsoAt = [...(c.alsoAt ?? []), address];
+    this.changed();
   }
 
   /** Revokes the one live client whose id hash starts with this tag; false when none or several do. */

@@ -37,6 +37,12 @@ export interface HandlerOptions {
    */
   resolveClient?: (idHash: string, address: string) => Promise<ClientRecord | undefined>;
   /**
+   * A known client asked from an address it is not bound to: whether a running container carrying the
+   * same id has that address (a compose replica, --scale). Only then is it served (and the address
+   * kept); otherwise the caller presents a stolen id and gets 403. Asked only on such a mismatch.
+   */
+  confirmClientAddress?: (idHash: string, address: string) => Promise<boolean>;
+  /**
    * IMDS per container: the client a container address belongs to (a container started by `keyless
    * run`, found through the engine by its address), whose role its IMDS requests get. A container
    * address with no client gets no role. Without it, every IMDS caller gets options.imds.key.
@@ -241,9 +247,30 @@ export function createHandler(
     id: string,
     client: ClientRecord,
     address: string,
+    confirmed = false,
   ): void => {
     const clientTag = hashId(id).slice(0, 12);
-    if (client.boundAddress !== undefined && client.boundAddress !== address) {
+    if (
+      client.boundAddress !== undefined &&
+      client.boundAddress !== address &&
+      !client.alsoAt?.includes(address) &&
+      options.confirmClientAddress &&
+      !confirmed
+    ) {
+      options
+        .confirmClientAddress(client.idHash, address)
+        .then((ok) => {
+          if (ok) options.table.allowAddress(client.idHash, address);
+          relative(_req, res, id, client, address, true);
+        })
+        .catch((err: Error) => error(res, 500, 'InternalError', `cannot look up the client: ${err.message}`));
+      return;
+    }
+    if (
+      client.boundAddress !== undefined &&
+      client.boundAddress !== address &&
+      !client.alsoAt?.includes(address)
+    ) {
       audit({
         source: address,
         endpoint: 'ecs',

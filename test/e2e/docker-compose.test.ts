@@ -22,7 +22,12 @@ import { tempDir } from '../helpers/tmp.js';
 import { suiteScope } from '../helpers/suite-scope.js';
 
 describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { timeout: 600_000 }, () => {
-  const ctx: { moto?: Moto; te?: TestEnv; dir: string; skip: boolean } = { dir: '', skip: false };
+  const ctx: { moto?: Moto; te?: TestEnv; dir: string; skip: boolean; image: string; py: string } = {
+    dir: '',
+    skip: false,
+    image: '',
+    py: '',
+  };
   const t0 = suiteScope(() => (ctx.skip = true));
 
   before(async () => {
@@ -39,6 +44,8 @@ describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { ti
     t0.after(async () => void (await runKeyless(['serve', '--stop'], { env: ctx.te?.vars ?? {} })));
     const image = await ensureHostbaseImage();
     const py = await hostPythonPrefix();
+    ctx.image = image;
+    ctx.py = py;
     ctx.dir = await tempDir(t0, 'keyless-compose-e2e-');
     const volumes = ['/usr', '/lib', '/lib64', '/bin', '/etc', py].map((p) => `${p}:${p}:ro`);
     const service = (profile: string) => ({
@@ -88,6 +95,52 @@ describe('keyless compose (real Docker engine, docker-compose 1.29, moto)', { ti
     }
     assert.match(arns[0] ?? '', /^arn:aws:sts::123456789012:assumed-role\/runner\//);
     assert.match(arns[1] ?? '', /^arn:aws:sts::123456789012:assumed-role\/other\//);
+  });
+
+  test('replicas of one service (up --scale 3) share its id and each gets the role', async (t) => {
+    if (ctx.skip) return t.skip('no Docker');
+    const te = ctx.te as TestEnv;
+    const volumes = ['/usr', '/lib', '/lib64', '/bin', '/etc', ctx.py].map((p) => `${p}:${p}:ro`);
+    const file = join(ctx.dir, 'scale.yml');
+    await writeFile(
+      file,
+      stringify({
+        version: '3.8',
+        services: {
+          web: {
+            image: ctx.image,
+            volumes,
+            networks: ['inner'],
+            environment: { AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL: ctx.moto?.url ?? '' },
+            'x-keyless': { profile: 'app' },
+            command: [
+              '/bin/sh',
+              '-c',
+              `${ctx.py}/bin/python3 -c "import boto3;print('ARN', boto3.client('sts').get_caller_identity()['Arn'])" 2>&1; exec /bin/sleep 300`,
+            ],
+          },
+        },
+        networks: { inner: { internal: true } },
+      }),
+    );
+    const compose = (args: string[]): ReturnType<typeof runKeyless> =>
+      runKeyless(['compose', '-f', file, '--', '-p', 'kle2escale', ...args], {
+        env: te.vars,
+        cwd: ctx.dir,
+        timeoutMs: 180_000,
+      });
+    t.after(async () => void (await compose(['down', '-t', '1'])));
+    const up = await compose(['up', '-d', '--scale', 'web=3']);
+    assert.equal(up.code, 0, up.stderr);
+    let logs = '';
+    for (let i = 0; i < 120; i++) {
+      logs = (await compose(['logs', '--no-color'])).stdout;
+      if ((logs.match(/^\S+\s+\|\s+ARN /gm) ?? []).length + (logs.match(/Error|denied/g) ?? []).length >= 3)
+        break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const arns = logs.match(/ARN arn:aws:sts::123456789012:assumed-role\/runner\/\S+/g) ?? [];
+    assert.equal(arns.length, 3, `every replica got the role:\n${logs}`);
   });
 
   test('a service that also sets a key is refused with the file and line, and nothing runs', async (t) => {

@@ -209,4 +209,46 @@ except Exception as e:
     const res = await fetch(`http://169.254.170.2${uri}`);
     assert.equal(res.status, 404);
   });
+
+  test('a container restarted by its restart policy gets credentials again (the id is not revoked for good when it dies)', async (t) => {
+    if (ctx.skip) return t.skip('no Docker');
+    const te = ctx.te as TestEnv;
+    const name = `keyless-restart-${Date.now()}`;
+    // asks for credentials, dies the first time, is restarted by Docker, asks again, then stays
+    const script = `${awscliV1Arn(ctx.py).join(' ')} 2>&1; if [ ! -e /once ]; then : > /once; exit 3; fi; exec /bin/sleep 300`;
+    const r = await runKeyless(
+      [
+        'run',
+        '--profile',
+        'other',
+        '--',
+        '-d',
+        '--name',
+        name,
+        '--restart',
+        'on-failure:2',
+        '--pull',
+        'never',
+        ...ctx.mounts,
+        ...containerEnv(),
+        ctx.image,
+        '/bin/sh',
+        '-c',
+        script,
+      ],
+      { env: te.vars },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    t.after(async () => void (await docker(['rm', '-f', name]).catch(() => undefined)));
+    let logs = '';
+    for (let i = 0; i < 120; i++) {
+      logs = (await docker(['logs', name])).stdout + (await docker(['logs', name])).stderr;
+      if ((logs.match(/assumed-role\/other\//g) ?? []).length >= 2 || /error|denied|Unable/i.test(logs))
+        break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    const { stdout: restarts } = await docker(['inspect', '-f', '{{.RestartCount}}', name]);
+    assert.equal(restarts.trim(), '1', 'restarted once');
+    assert.equal((logs.match(/assumed-role\/other\//g) ?? []).length, 2, `both runs got the role:\n${logs}`);
+  });
 });

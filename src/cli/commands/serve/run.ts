@@ -156,13 +156,19 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
   let stopWatching: (() => void) | undefined;
   let resolveClient: Parameters<typeof startServer>[1]['resolveClient'];
   let resolveImdsClient: Parameters<typeof startServer>[1]['resolveImdsClient'];
+  let confirmClientAddress: Parameters<typeof startServer>[1]['confirmClientAddress'];
   let docker: DockerClient | undefined;
   if (flags.docker) {
     const { dockerClientFromEnv } = await import('../../../docker/engine/index.js');
-    const { containerAddressResolver, containerClientResolver, watchContainerExits } =
-      await import('../../../docker/container-clients.js');
+    const {
+      containerAddressConfirmer,
+      containerAddressResolver,
+      containerClientResolver,
+      watchContainerExits,
+    } = await import('../../../docker/container-clients.js');
     docker = dockerClientFromEnv(env);
     resolveClient = containerClientResolver(docker, table, flags.docker);
+    confirmClientAddress = containerAddressConfirmer(docker, flags.docker);
     const watch = await watchContainerExits(docker, table, (l) => output.info(l));
     stopWatching = () => watch.stop();
     // IMDS per container: each gets its own role, found by its address on the network
@@ -203,6 +209,7 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
     table,
     ...(resolveClient ? { resolveClient } : {}),
     ...(resolveImdsClient ? { resolveImdsClient } : {}),
+    ...(confirmClientAddress ? { confirmClientAddress } : {}),
     fullUri: { token, key: defaultKey },
     // IMDS only when asked for: it has no bearer token, so anything that reaches it gets the role
     ...(flags.imds
