@@ -81,18 +81,19 @@ export function containerAddressResolver(
   network: string,
   byHash: (idHash: string, address: string) => Promise<ClientRecord | undefined>,
   eventsFollowed: () => boolean = () => true,
-): (address: string) => Promise<ClientRecord | undefined> {
-  return async (address) => {
+): (address: string, fresh?: boolean) => Promise<ClientRecord | undefined> {
+  return async (address, fresh = false) => {
     const known = table
       .clientRecords()
       .find((r) => r.boundAddress === address || r.alsoAt?.includes(address));
-    if (known && eventsFollowed()) return known;
+    if (known && !fresh && eventsFollowed()) return known;
     const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
       query: { filters: JSON.stringify({ label: [CLIENT_LABEL], network: [network], status: ['running'] }) },
     });
     const c = list.find((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
     const hash = c?.Labels?.[CLIENT_LABEL];
     if (known && known.idHash !== hash) table.dropHash(known.idHash, 'its address now belongs to another');
+    if (known && known.idHash === hash) return known;
     return hash ? byHash(hash, address) : undefined;
   };
 }
@@ -114,9 +115,26 @@ export async function watchContainerExits(
   log: (line: string) => void,
 ): Promise<ContainerExitWatch> {
   return followEngineEvents(client, {
-    filters: { type: ['container'], event: ['die', 'destroy', 'stop'], label: [CLIENT_LABEL] },
+    filters: { type: ['container'], event: ['start', 'die', 'destroy', 'stop'], label: [CLIENT_LABEL] },
     log,
     onEvent: (ev) => {
+      if (ev.Action === 'start') {
+        // the role's session is fetched now, while the container starts, so its first request is
+        // answered from memory: SDKs give IMDS 1 second (botocore, the Go SDK), less than an STS call
+        // may take
+        const a = ev.Actor?.Attributes ?? {};
+        const key = {
+          ...(a[PROFILE_LABEL] ? { profile: a[PROFILE_LABEL] } : {}),
+          ...(a[ROLE_ARN_LABEL] ? { roleArn: a[ROLE_ARN_LABEL] } : {}),
+          ...(a[OIDC_LABEL] ? { oidc: a[OIDC_LABEL] } : {}),
+        };
+        if (key.profile || key.roleArn)
+          table
+            .lease(key)
+            .get()
+            .catch(() => undefined);
+        return;
+      }
       // dropped, not revoked for good: the same container started again (a restart policy, docker
       // start) or another replica with the same id is served again after one engine lookup
       const hash = ev.Actor?.Attributes?.[CLIENT_LABEL];

@@ -47,7 +47,7 @@ export interface HandlerOptions {
    * run`, found through the engine by its address), whose role its IMDS requests get. A container
    * address with no client gets no role. Without it, every IMDS caller gets options.imds.key.
    */
-  resolveImdsClient?: (address: string) => Promise<ClientRecord | undefined>;
+  resolveImdsClient?: (address: string, fresh?: boolean) => Promise<ClientRecord | undefined>;
   /** failed authorizations per address per minute before 429 (default 20) */
   failureLimit?: number;
 }
@@ -302,13 +302,27 @@ export function createHandler(
         setTimeout(() => req.socket.destroy(), 60_000).unref();
         return;
       }
-      const token = tokens.mint(ttl, clock.now());
-      res.writeHead(200, {
-        'Content-Type': 'text/plain',
-        [IMDS_TTL_HEADER]: String(ttl),
-        'Content-Length': Buffer.byteLength(token),
-      });
-      res.end(token);
+      const issue = (subject: string | undefined): void => {
+        const token = tokens.mint(ttl, clock.now(), subject);
+        res.writeHead(200, {
+          'Content-Type': 'text/plain',
+          [IMDS_TTL_HEADER]: String(ttl),
+          'Content-Length': Buffer.byteLength(token),
+        });
+        res.end(token);
+      };
+      if (options.resolveImdsClient && isContainer(address)) {
+        // the token names the container it is issued to, asked of the engine now (not the table, which
+        // may still hold a stopped container that had this address)
+        options
+          .resolveImdsClient(address, true)
+          .then((c) => issue(c?.idHash))
+          .catch((err: Error) =>
+            error(res, 500, 'InternalError', `cannot look up the client: ${err.message}`),
+          );
+        return;
+      }
+      issue(undefined);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -316,8 +330,10 @@ export function createHandler(
       return send(res, 405, 'Method Not Allowed', 'text/plain');
     }
     const token = req.headers[IMDS_TOKEN_HEADER];
+    let subject: string | undefined;
     if (typeof token === 'string') {
-      if (!tokens.verify(token, clock.now())) return send(res, 401, 'Unauthorized', 'text/plain');
+      subject = tokens.check(token, clock.now())?.subject;
+      if (subject === undefined) return send(res, 401, 'Unauthorized', 'text/plain');
     } else if (!cfg.allowV1) {
       return send(res, 401, 'Unauthorized', 'text/plain');
     }
@@ -329,9 +345,15 @@ export function createHandler(
       path === '/latest/meta-data/iam/info';
     if (needsRole && options.resolveImdsClient && isContainer(address)) {
       // each container its own role, as each EC2 instance has its own
-      options
-        .resolveImdsClient(address)
-        .then((c) => {
+      const resolve = options.resolveImdsClient;
+      resolve(address)
+        .then(async (found) => {
+          let c = found;
+          // with a token, only the container it was issued to: the table may still name the container
+          // that had this address before (its stop not yet seen), so ask the engine once more
+          if (subject !== undefined && c?.idHash !== subject)
+            c = subject ? await resolve(address, true) : undefined;
+          if (subject !== undefined && c?.idHash !== subject) c = undefined;
           if (!c) {
             audit({ source: address, endpoint: 'imds', outcome: 'unknown-client' });
             return send(res, 404, 'Not Found', 'text/plain');
