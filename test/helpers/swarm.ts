@@ -5,6 +5,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DockerClient } from '../../src/docker/engine/index.js';
+import { listTasks } from '../../src/docker/engine/swarm.js';
 import { acquireLock } from '../../src/util/file-lock.js';
 import { docker } from './docker.js';
 import { freePort, waitForPort } from './net.js';
@@ -126,4 +129,36 @@ export async function createTestService(t: Pick<TestContext, 'after'>, o: TestSe
   t.after(async () => {
     await docker(['service', 'rm', o.name]).catch(() => undefined);
   });
+}
+
+/**
+ * Waits until `count` running tasks of the service hold the Swarm secret `secret` and each has logged
+ * "<TASK ID> <ARN matching role>" (the tasks run with TASK={{.Task.ID}}), then asserts it: those tasks
+ * were validated at moto. Returns their ids.
+ */
+export async function waitForValidatedTasks(
+  client: DockerClient,
+  o: { service: string; serviceId: string; secret: string; role: string; count?: number },
+): Promise<string[]> {
+  const count = o.count ?? 2;
+  const arn = (id: string): RegExp => new RegExp(`${id} arn:aws:sts::\\d+:assumed-role/${o.role}/`);
+  let ids: string[] = [];
+  let logs = '';
+  for (let i = 0; i < 120; i++) {
+    ids = (await listTasks(client, o.serviceId))
+      .filter(
+        (x) =>
+          x.Status.State === 'running' &&
+          (x.Spec.ContainerSpec.Secrets ?? []).some((ref) => ref.SecretName === o.secret),
+      )
+      .map((x) => x.ID);
+    if (ids.length === count) {
+      logs = (await docker(['service', 'logs', '--raw', o.service])).stdout;
+      if (ids.every((id) => arn(id).test(logs))) break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(ids.length, count, `${count} running tasks hold ${o.secret}`);
+  for (const id of ids) assert.match(logs, arn(id), `task ${id} validated at moto`);
+  return ids;
 }

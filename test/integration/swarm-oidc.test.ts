@@ -15,7 +15,12 @@ import {
   hostPythonPrefix,
   docker,
 } from '../helpers/docker.js';
-import { createTestService, ensureSwarm, startLocalRegistry } from '../helpers/swarm.js';
+import {
+  createTestService,
+  ensureSwarm,
+  startLocalRegistry,
+  waitForValidatedTasks,
+} from '../helpers/swarm.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { makeTestEnv, type TestEnv } from '../helpers/env.js';
 import { runKeyless } from '../helpers/cli.js';
@@ -26,7 +31,7 @@ import {
   type GithubOidcStandin,
 } from '../helpers/github-oidc-standin.js';
 import { dockerClientFromEnv } from '../../src/docker/engine/index.js';
-import { inspectService, listSecrets, listTasks } from '../../src/docker/engine/swarm.js';
+import { inspectService, listSecrets } from '../../src/docker/engine/swarm.js';
 import { loadEnv } from '../../src/config/env.js';
 import { createCredentialSource } from '../../src/sources/index.js';
 import { swarmCredentialRequest } from '../../src/docker/swarm/credential-request.js';
@@ -104,33 +109,8 @@ test(
     const client = dockerClientFromEnv(loadEnv(process.env));
     const serviceId = (await inspectService(client, name)).ID;
 
-    const validatedTasks = async (secret: string): Promise<string[]> => {
-      let ids: string[] = [];
-      let logs = '';
-      for (let i = 0; i < 120; i++) {
-        ids = (await listTasks(client, serviceId))
-          .filter(
-            (x) =>
-              x.Status.State === 'running' &&
-              (x.Spec.ContainerSpec.Secrets ?? []).some((ref) => ref.SecretName === secret),
-          )
-          .map((x) => x.ID);
-        if (ids.length === 2) {
-          logs = (await docker(['service', 'logs', '--raw', name])).stdout;
-          if (ids.every((id) => new RegExp(`${id} arn:aws:sts::\\d+:assumed-role/swarm-ci/`).test(logs)))
-            break;
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      for (const id of ids)
-        assert.match(
-          logs,
-          new RegExp(`${id} arn:aws:sts::\\d+:assumed-role/swarm-ci/`),
-          `task ${id} validated`,
-        );
-      assert.equal(ids.length, 2, `two running tasks hold ${secret}`);
-      return ids;
-    };
+    const validatedTasks = (secret: string): Promise<string[]> =>
+      waitForValidatedTasks(client, { service: name, serviceId, secret, role: 'swarm-ci' });
 
     await s.writeToken(600);
     const added = await runKeyless(

@@ -11,7 +11,12 @@ import {
   hostPythonPrefix,
   docker,
 } from '../helpers/docker.js';
-import { createTestService, ensureSwarm, startLocalRegistry } from '../helpers/swarm.js';
+import {
+  createTestService,
+  ensureSwarm,
+  startLocalRegistry,
+  waitForValidatedTasks,
+} from '../helpers/swarm.js';
 import { startMoto } from '../helpers/moto.js';
 import { assumeRoleSource } from '../helpers/sources.js';
 import { dockerClientFromEnv } from '../../src/docker/engine/index.js';
@@ -66,34 +71,13 @@ test(
     // After each install, the tasks now meant to run must print the role's identity, validated by moto.
     const validated = new Set<string>();
     const checkNewTasks = async (secret: string): Promise<void> => {
-      let current: string[] = [];
-      for (let i = 0; i < 120; i++) {
-        current = (await listTasks(client, serviceId))
-          .filter(
-            (x) =>
-              x.Status.State === 'running' &&
-              (x.Spec.ContainerSpec.Secrets ?? []).some((ref) => ref.SecretName === secret),
-          )
-          .map((x) => x.ID);
-        if (current.length === 2) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      assert.equal(current.length, 2, `two running tasks hold ${secret}`);
-      let logs = '';
-      for (let i = 0; i < 60; i++) {
-        logs = (await docker(['service', 'logs', '--raw', name])).stdout;
-        if (current.every((id) => new RegExp(`${id} arn:aws:sts::\\d+:assumed-role/swarm-app/`).test(logs)))
-          break;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      for (const id of current) {
-        assert.match(
-          logs,
-          new RegExp(`${id} arn:aws:sts::\\d+:assumed-role/swarm-app/`),
-          `task ${id} validated at moto`,
-        );
+      for (const id of await waitForValidatedTasks(client, {
+        service: name,
+        serviceId,
+        secret,
+        role: 'swarm-app',
+      }))
         validated.add(id);
-      }
     };
     const added = await addSecret(deps, name, { roleArn, durationSeconds: 3600, region: 'us-east-1' });
     assert.equal(added.version, 1);
