@@ -1,7 +1,7 @@
 // Compose rules: environment (map and list), env_file targets, build.args, volumes mounting ~/.aws or
 // credentials files. Line numbers come from the YAML parser.
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node } from 'yaml';
 import { detectCredentials, fingerprint, Rule } from './detectors.js';
 import type { Finding } from './types.js';
@@ -11,21 +11,43 @@ const FIX =
   'Remove it and run the service with `keyless compose` (role credentials through the ECS endpoint, no key in the file).';
 
 /**
- * A value that only refers to the host's environment (`${VAR}`, `$VAR`, `${VAR:?message}`) carries no
- * secret in the file; `${VAR:-literal}` / `${VAR-literal}` defaults do (compose spec, interpolation).
+ * A value that only refers to the host's environment (`${VAR}`, `$VAR`, `${VAR:?message}`, an empty
+ * default `${VAR:-}`) carries no secret in the file; `${VAR:-literal}` / `${VAR-literal}` defaults do
+ * (compose spec, interpolation).
  */
 export function isInterpolation(value: string): boolean {
   const v = value.trim();
-  return v === '' || /^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(v);
+  return v === '' || /^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*|:?[-=])?\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(v);
 }
+
+/** Rules of the value detectors: a line with one of them needs no compose finding of its own. */
+const VALUE_RULES: ReadonlySet<string> = new Set([
+  Rule.ACCESS_KEY_ID,
+  Rule.SECRET_ACCESS_KEY,
+  Rule.SESSION_TOKEN,
+  Rule.EXAMPLE_KEY,
+]);
 
 export async function scanCompose(text: string, path: string): Promise<Finding[]> {
   const findings = detectCredentials(text, { base: { path } });
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
   const at = (n: Node | null | undefined): number => (n?.range ? lc.linePos(n.range[0]).line : 1);
-  const add = (name: string, line: number, what: string): void => {
-    if (findings.some((f) => f.location.line === line && f.rule !== Rule.COMPOSE_SECRET_ENV)) return;
+  /** the last line of a node (a block or folded scalar spans several) */
+  const atEnd = (n: Node | null | undefined): number =>
+    n?.range ? lc.linePos(Math.max(n.range[0], n.range[1] - 1)).line : at(n);
+  /** one finding per setting: none when a value detector already reported a line of it (the value itself) */
+  const reported = (file: string, from: number, to: number): boolean =>
+    findings.some(
+      (f) =>
+        VALUE_RULES.has(f.rule) &&
+        f.location.path === file &&
+        f.location.line !== undefined &&
+        f.location.line >= from &&
+        f.location.line <= to,
+    );
+  const add = (name: string, line: number, what: string, lastLine = line): void => {
+    if (reported(path, line, lastLine)) return;
     findings.push({
       rule: Rule.COMPOSE_SECRET_ENV,
       severity: 'high',
@@ -43,14 +65,14 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
     const svc = String(isScalar(item.key) ? item.key.value : item.key);
     const body = item.value;
     const envNode = body.get('environment', true);
-    const visitEnv = (name: string, value: unknown, line: number, where: string): void => {
+    const visitEnv = (name: string, value: unknown, line: number, where: string, lastLine = line): void => {
       if (
         SECRET_NAMES.test(name) &&
         value !== undefined &&
         value !== null &&
         !isInterpolation(String(value))
       ) {
-        add(name, line, `service ${svc}: ${where} sets ${name}`);
+        add(name, line, `service ${svc}: ${where} sets ${name}`, lastLine);
       }
     };
     if (isMap(envNode))
@@ -61,12 +83,13 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
             (p.value as { value?: unknown })?.value,
             at(p.key as Node),
             'environment',
+            atEnd((p.value as Node | null) ?? (p.key as Node)),
           );
     if (isSeq(envNode))
       for (const e of envNode.items) {
         const s = String((e as { value?: unknown }).value ?? '');
         const [k, ...v] = s.split('=');
-        visitEnv(k as string, v.join('='), at(e as Node), 'environment');
+        visitEnv(k as string, v.join('='), at(e as Node), 'environment', atEnd(e as Node));
       }
     const build = body.get('build', true);
     if (isMap(build)) {
@@ -79,6 +102,7 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
               (p.value as { value?: unknown })?.value ?? 'set',
               at(p.key as Node),
               'build.args',
+              atEnd((p.value as Node | null) ?? (p.key as Node)),
             );
       if (isSeq(args))
         for (const e of args.items)
@@ -113,12 +137,24 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
         ? [String(envFile.value)]
         : [];
     for (const f of files) {
-      const target = resolve(dirname(path), f);
+      // joined as the directory walk joins it: the same file reached both ways is one path (dedupe)
+      const target = isAbsolute(f) ? f : join(dirname(path), f);
       const content = await readFile(target, 'utf8').catch(() => undefined);
       if (content === undefined) continue;
+      findings.push(...detectCredentials(content, { base: { path: target } }));
       for (const [i, line] of content.split('\n').entries()) {
-        const name = line.split('=')[0]?.trim() ?? '';
-        if (SECRET_NAMES.test(name) && line.includes('=') && line.split('=')[1]?.trim()) {
+        const eq = line.indexOf('=');
+        if (eq < 0) continue;
+        const name = line
+          .slice(0, eq)
+          .replace(/^\s*export\s+/, '')
+          .trim();
+        const value = line
+          .slice(eq + 1)
+          .trim()
+          .replace(/^(["'])(.*)\1$/, '$2');
+        // (beside the value findings, as before: the line says which service reads the file)
+        if (SECRET_NAMES.test(name) && !isInterpolation(value)) {
           findings.push({
             rule: Rule.COMPOSE_SECRET_ENV,
             severity: 'high',
@@ -130,7 +166,6 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
           });
         }
       }
-      findings.push(...detectCredentials(content, { base: { path: target } }));
     }
   }
   return findings;

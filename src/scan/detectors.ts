@@ -41,9 +41,13 @@ const TOKEN_NAME = new RegExp(
 /**
  * After a name: a closing quote (JSON, escaped JSON) and bracket (code: $c['name'] => ...), then
  * = : := => :- (a shell default, ${NAME:-value}) or > (XML), an XML attribute (key="AWSSecretKey" value="..."), or blanks (a command
- * line: aws configure set aws_secret_access_key VALUE), then the value.
+ * line: aws configure set aws_secret_access_key VALUE), then the value. A shell default without the
+ * colon counts inside ${...} only (${NAME-value}); a value that is itself an interpolation with a
+ * default (NAME=${OTHER:-value}, compose NAME: ${OTHER-value}) is that default.
  */
-const AFTER = '(?:\\\\?["\'])?\\]?(?:\\s*(?::=|=>|:-|[:=>])\\s*|\\s+value\\s*=\\s*|[ \\t]+)(?:\\\\?["\'])?';
+const AFTER =
+  '(?:\\\\?["\'])?\\]?(?:\\s*(?::=|=>|:-|[:=>])\\s*|(?<=\\$\\{\\w+)-|\\s+value\\s*=\\s*|[ \\t]+)(?:\\\\?["\'])?' +
+  '(?:\\$\\{\\w+:?[-=]["\']?)?';
 const AFTER_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])`, 'y');
 const AFTER_TOKEN_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{100,}={0,2})`, 'y');
 /** How STS session tokens begin (the serialized token's version header), old and new formats. */
