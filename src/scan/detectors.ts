@@ -53,6 +53,13 @@ const AFTER_TOKEN_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{100,}={0,2})`, 'y');
 /** How STS session tokens begin (the serialized token's version header), old and new formats. */
 const STS_TOKEN_START = /^(?:IQoJb3JpZ2lu|IgoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz|AgoJb3JpZ2lu)/;
 const EXAMPLE_IDS = new Set(['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE']);
+/**
+ * After a key id, a SigV4 credential scope (/20190814/us-west-2/s3/aws4_request, also URL-encoded or
+ * JSON-escaped): the id of a signed request, a presigned URL's X-Amz-Credential or an Authorization
+ * header, public by design and next to no secret (the signature is an HMAC, not the key).
+ */
+const SIGV4_SCOPE =
+  /^(?:\/|\\\/|%2F)\d{8}(?:\/|\\\/|%2F)[a-z0-9-]+(?:\/|\\\/|%2F)[a-z0-9-]+(?:\/|\\\/|%2F)aws4_request/i;
 
 const PAIR_WINDOW = 1024;
 
@@ -190,14 +197,15 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
     if (ignoredLine(text, index)) continue;
     ids.push({ id, index });
     const example = EXAMPLE_IDS.has(id) || isPlaceholder(id);
+    const signed = !example && SIGV4_SCOPE.test(text.slice(index + 20, index + 80));
     // whose key it is, read from the id itself (never by using the key)
     const account = example ? undefined : accountOfKeyId(id);
     out.push({
       rule: example ? Rule.EXAMPLE_KEY : Rule.ACCESS_KEY_ID,
-      severity: example ? 'info' : id.startsWith('ASIA') ? 'medium' : 'high',
+      severity: example || signed ? 'info' : id.startsWith('ASIA') ? 'medium' : 'high',
       message: example
         ? `AWS documentation example key id ${id} (not a live credential)`
-        : `AWS access key id ${redactAccessKeyId(id)} (${id.startsWith('ASIA') ? 'temporary' : 'long-term'}${account ? `, account ${account}` : ', an older id format that does not carry its account'})`,
+        : `AWS access key id ${redactAccessKeyId(id)} (${id.startsWith('ASIA') ? 'temporary' : 'long-term'}${account ? `, account ${account}` : ', an older id format that does not carry its account'})${signed ? ' in the credential scope of a signed request or presigned URL: the id is public there, no secret; the URL itself works until it expires' : ''}`,
       ...(account ? { account } : {}),
       ...(example ? {} : { rawKeyId: id }),
       fix: 'Remove the key from the file, rotate it (keyless rotate PROFILE), and give the workload credentials through keyless (keyless run / keyless build).',
