@@ -41,14 +41,21 @@ const TOKEN_NAME = new RegExp(
 /**
  * After a name: a closing quote (JSON, escaped JSON) and bracket (code: $c['name'] => ...), then
  * = : := => :- (a shell default, ${NAME:-value}) or > (XML), an XML attribute (key="AWSSecretKey" value="..."), or blanks (a command
- * line: aws configure set aws_secret_access_key VALUE), then the value. A shell default without the
- * colon counts inside ${...} only (${NAME-value}); a value that is itself an interpolation with a
- * default (NAME=${OTHER:-value}, compose NAME: ${OTHER-value}) is that default.
+ * line: aws configure set aws_secret_access_key VALUE), or a comma after a quoted name (a call:
+ * System.setProperty("aws.secretKey", "VALUE"), os.Setenv("AWS_SECRET_ACCESS_KEY", "VALUE")), then a
+ * YAML block scalar's header (key: |) if any, then the value. A shell default without the colon
+ * counts inside ${...} only (${NAME-value}); a value that is itself an interpolation with a default
+ * (NAME=${OTHER:-value}, compose NAME: ${OTHER-value}) is that default.
  */
 const AFTER =
-  '(?:\\\\?["\'])?\\]?(?:\\s*(?::=|=>|:-|[:=>])\\s*|(?<=\\$\\{\\w+)-|\\s+value\\s*=\\s*|[ \\t]+)(?:\\\\?["\'])?' +
-  '(?:\\$\\{\\w+:?[-=]["\']?)?';
-const AFTER_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])`, 'y');
+  '(?:\\\\?["\'])?\\]?(?:\\s*(?::=|=>|:-|[:=>])\\s*|(?<=\\$\\{\\w+)-|\\s+value\\s*=\\s*|(?<=["\'])\\s*,\\s*|[ \\t]+)' +
+  '(?:[|>][-+]?[ \\t]*\\r?\\n[ \\t]*)?(?:\\\\?["\'])?(?:\\$\\{\\w+:?[-=]["\']?)?';
+/**
+ * A secret's name may carry a suffix of one or two words (AWS_SECRET_ACCESS_KEY_PROD,
+ * aws_secret_key_2, AWS_SECRET_ACCESS_KEY_ID as some write it): still that secret.
+ */
+const NAME_SUFFIX = '(?:[-_.][A-Za-z0-9]{1,12}){0,2}';
+const AFTER_NAME = new RegExp(`${NAME_SUFFIX}${AFTER}([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])`, 'y');
 const AFTER_TOKEN_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{100,}={0,2})`, 'y');
 /** How STS session tokens begin (the serialized token's version header), old and new formats. */
 const STS_TOKEN_START = /^(?:IQoJb3JpZ2lu|IgoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz|AgoJb3JpZ2lu)/;
@@ -118,11 +125,12 @@ export function placedAsValue(text: string, index: number, length: number, binar
   if (binary) return true;
   const lineStart = text.lastIndexOf('\n', index - 1) + 1;
   let j = index - 1;
-  while (j >= lineStart && (text[j] === ' ' || text[j] === '\t' || text[j] === '"' || text[j] === "'")) j--;
+  // (a backslash too: an escaped quote, in JSON such as a notebook's source lines)
+  while (j >= lineStart && /[ \t"'\\]/.test(text[j] as string)) j--;
   if (j < lineStart) {
     // alone on its line
     const end = text.indexOf('\n', index + length);
-    return text.slice(index + length, end < 0 ? undefined : end).replace(/^["',;\s]+/, '') === '';
+    return text.slice(index + length, end < 0 ? undefined : end).replace(/^["',;\s\\]+/, '') === '';
   }
   const c = text[j];
   if (c === '=' || c === ':' || c === '>' || c === ',') return true;
