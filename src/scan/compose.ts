@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, isPair, type Node } from 'yaml';
-import { detectCredentials, fingerprint, Rule } from './detectors.js';
-import type { Finding } from './types.js';
+import { detectCredentials, fingerprint, isSecretPlaceholder, Rule } from './detectors.js';
+import type { Finding, Severity } from './types.js';
 
 const SECRET_NAMES = /^(AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN)$/;
 const FIX =
@@ -19,6 +19,26 @@ export function isInterpolation(value: string): boolean {
   const v = value.trim();
   return v === '' || /^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?\?[^}]*|:?[-=])?\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(v);
 }
+
+/**
+ * Whether a literal could be the credential its name says: a key id is 20 capitals and digits, a
+ * secret key 40 base64 characters, a session token 100 or more. `test` (LocalStack), `minioadmin`,
+ * `changeme` or a placeholder cannot be an AWS credential: such a setting is informational. A
+ * default (`${VAR:-value}`) is judged by its value.
+ */
+export function credentialShaped(name: string, value: string): boolean {
+  const v = value
+    .trim()
+    .replace(/^\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=](.*)\}$/s, '$1')
+    .replace(/^(["'])(.*)\1$/s, '$2');
+  if (isSecretPlaceholder(v)) return false;
+  if (/ACCESS_KEY_ID/.test(name)) return /^[A-Z0-9]{20}$/.test(v);
+  if (/SECRET/.test(name)) return /^[A-Za-z0-9+/]{40}$/.test(v);
+  return /^[A-Za-z0-9+/]{100,}={0,2}$/.test(v);
+}
+
+const NOT_SHAPED =
+  ', to a value not shaped like an AWS credential (a placeholder or a local emulator such as LocalStack or MinIO)';
 
 /** Rules of the value detectors: a line with one of them needs no compose finding of its own. */
 const VALUE_RULES: ReadonlySet<string> = new Set([
@@ -46,11 +66,11 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
         f.location.line >= from &&
         f.location.line <= to,
     );
-  const add = (name: string, line: number, what: string, lastLine = line): void => {
+  const add = (name: string, line: number, what: string, lastLine: number, severity: Severity): void => {
     if (reported(path, line, lastLine)) return;
     findings.push({
       rule: Rule.COMPOSE_SECRET_ENV,
-      severity: 'high',
+      severity,
       message: `${what}`,
       fix: FIX,
       location: { path, line },
@@ -66,14 +86,34 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
     const body = item.value;
     const envNode = body.get('environment', true);
     const visitEnv = (name: string, value: unknown, line: number, where: string, lastLine = line): void => {
-      if (
-        SECRET_NAMES.test(name) &&
-        value !== undefined &&
-        value !== null &&
-        !isInterpolation(String(value))
-      ) {
-        add(name, line, `service ${svc}: ${where} sets ${name}`, lastLine);
-      }
+      if (!SECRET_NAMES.test(name) || value === undefined || value === null) return;
+      const v = String(value);
+      if (isInterpolation(v)) return;
+      const shaped = credentialShaped(name, v);
+      add(
+        name,
+        line,
+        `service ${svc}: ${where} sets ${name}${shaped ? '' : NOT_SHAPED}`,
+        lastLine,
+        shaped ? 'high' : 'info',
+      );
+    };
+    /**
+     * A build arg named like a credential: its value, from the file or the host's environment (an
+     * interpolation, or no value at all), is stored in the image history.
+     */
+    const visitArg = (name: string, value: unknown, line: number, lastLine = line): void => {
+      if (!SECRET_NAMES.test(name)) return;
+      const v = value === undefined || value === null ? '' : String(value);
+      const literal = !isInterpolation(v);
+      const info = literal && !credentialShaped(name, v);
+      add(
+        name,
+        line,
+        `service ${svc}: build.args passes ${name}${info ? NOT_SHAPED : literal ? '' : ' from the environment'}; build args are stored in the image history`,
+        lastLine,
+        info ? 'info' : 'high',
+      );
     };
     if (isMap(envNode))
       for (const p of envNode.items)
@@ -97,21 +137,17 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
       if (isMap(args))
         for (const p of args.items)
           if (isPair(p))
-            visitEnv(
+            visitArg(
               String((p.key as { value?: unknown })?.value),
-              (p.value as { value?: unknown })?.value ?? 'set',
+              (p.value as { value?: unknown })?.value,
               at(p.key as Node),
-              'build.args',
               atEnd((p.value as Node | null) ?? (p.key as Node)),
             );
       if (isSeq(args))
-        for (const e of args.items)
-          visitEnv(
-            String((e as { value?: unknown }).value ?? '').split('=')[0] as string,
-            'set',
-            at(e as Node),
-            'build.args',
-          );
+        for (const e of args.items) {
+          const [k, ...v] = String((e as { value?: unknown }).value ?? '').split('=');
+          visitArg(k as string, v.join('='), at(e as Node), atEnd(e as Node));
+        }
     }
     const volumes = body.get('volumes', true);
     if (isSeq(volumes)) {
@@ -155,10 +191,11 @@ export async function scanCompose(text: string, path: string): Promise<Finding[]
           .replace(/^(["'])(.*)\1$/, '$2');
         // (beside the value findings, as before: the line says which service reads the file)
         if (SECRET_NAMES.test(name) && !isInterpolation(value)) {
+          const shaped = credentialShaped(name, value);
           findings.push({
             rule: Rule.COMPOSE_SECRET_ENV,
-            severity: 'high',
-            message: `service ${svc}: env_file ${f} sets ${name}`,
+            severity: shaped ? 'high' : 'info',
+            message: `service ${svc}: env_file ${f} sets ${name}${shaped ? '' : NOT_SHAPED}`,
             fix: FIX,
             location: { path: target, line: i + 1 },
             excerpt: name,

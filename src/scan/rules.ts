@@ -56,7 +56,7 @@ export const RULES: readonly RuleInfo[] = [
     id: 'SCAN_COMPOSE_SECRET_ENV',
     title: 'Compose file sets an AWS credential',
     severity: 'high',
-    help: 'A compose service sets an AWS credential variable to a literal value (environment, env_file or build.args). Remove it and run the service with `keyless compose`: role credentials through the ECS endpoint, nothing in the file.',
+    help: "A compose service sets an AWS credential variable to a literal value (environment, env_file or build.args), or passes one from the environment as a build arg (stored in the image history). A value not shaped like an AWS credential (LocalStack's `test`, `minioadmin`, a placeholder) is informational. Remove it and run the service with `keyless compose`: role credentials through the ECS endpoint, nothing in the file.",
   },
   {
     id: 'SCAN_AWS_CREDENTIALS_MOUNT',
