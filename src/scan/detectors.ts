@@ -39,17 +39,19 @@ const TOKEN_NAME = new RegExp(
   'gi',
 );
 /**
- * After a name: a closing quote (JSON, escaped JSON) and bracket (code: $c['name'] => ...), then
- * = : := => :- (a shell default, ${NAME:-value}) or > (XML), an XML attribute (key="AWSSecretKey" value="..."), or blanks (a command
- * line: aws configure set aws_secret_access_key VALUE), or a comma after a quoted name (a call:
+ * After a name: a closing quote (JSON, escaped JSON, a backtick) and bracket (code: $c['name'] => ...),
+ * then = : := => :- (a shell default, ${NAME:-value}), > (XML) or | (a Markdown table's cell), a
+ * value field (an XML attribute key="AWSSecretKey" value="...", a name/value pair as in Kubernetes
+ * `- name: NAME` / `value: ...` and ECS task definitions), or blanks (a command line: aws configure
+ * set aws_secret_access_key VALUE), or a comma after a quoted name (a call:
  * System.setProperty("aws.secretKey", "VALUE"), os.Setenv("AWS_SECRET_ACCESS_KEY", "VALUE")), then a
- * YAML block scalar's header (key: |) if any, then the value. A shell default without the colon
- * counts inside ${...} only (${NAME-value}); a value that is itself an interpolation with a default
- * (NAME=${OTHER:-value}, compose NAME: ${OTHER-value}) is that default.
+ * YAML block scalar's or a heredoc's header (key: |, <<EOT) if any, then the value. A shell default
+ * without the colon counts inside ${...} only (${NAME-value}); a value that is itself an
+ * interpolation with a default (NAME=${OTHER:-value}, compose NAME: ${OTHER-value}) is that default.
  */
 const AFTER =
-  '(?:\\\\?["\'])?\\]?(?:\\s*(?::=|=>|:-|[:=>])\\s*|(?<=\\$\\{\\w+)-|\\s+value\\s*=\\s*|(?<=["\'])\\s*,\\s*|[ \\t]+)' +
-  '(?:[|>][-+]?[ \\t]*\\r?\\n[ \\t]*)?(?:\\\\?["\'])?(?:\\$\\{\\w+:?[-=]["\']?)?';
+  '(?:\\\\?["\'`])?\\]?(?:\\s*(?::=|=>|:-|[:=>|])\\s*|(?<=\\$\\{\\w+)-|\\s*[,;]?\\s*["\']?[Vv]alue["\']?\\s*[:=]\\s*|(?<=["\'`])\\s*,\\s*|[ \\t]+)' +
+  '(?:[|>][-+]?[ \\t]*\\r?\\n[ \\t]*|<<[-~]?["\']?\\w+["\']?[ \\t]*\\r?\\n[ \\t]*)?(?:\\\\?["\'`])?(?:\\$\\{\\w+:?[-=]["\']?)?';
 /**
  * A secret's name may carry a suffix of one or two words (AWS_SECRET_ACCESS_KEY_PROD,
  * aws_secret_key_2, AWS_SECRET_ACCESS_KEY_ID as some write it): still that secret.
@@ -126,14 +128,17 @@ export function placedAsValue(text: string, index: number, length: number, binar
   const lineStart = text.lastIndexOf('\n', index - 1) + 1;
   let j = index - 1;
   // (a backslash too: an escaped quote, in JSON such as a notebook's source lines)
-  while (j >= lineStart && /[ \t"'\\]/.test(text[j] as string)) j--;
+  while (j >= lineStart && /[ \t"'`\\]/.test(text[j] as string)) j--;
+  // a tab-separated field (aws ... --output text, a TSV export)
+  if (j >= lineStart && text.slice(j + 1, index).includes('\t')) return true;
   if (j < lineStart) {
     // alone on its line
     const end = text.indexOf('\n', index + length);
     return text.slice(index + length, end < 0 ? undefined : end).replace(/^["',;\s\\]+/, '') === '';
   }
   const c = text[j];
-  if (c === '=' || c === ':' || c === '>' || c === ',') return true;
+  // (| is a table's cell: Markdown, aws ... --output table)
+  if (c === '=' || c === ':' || c === '>' || c === ',' || c === '|') return true;
   // a command-line or prose form: `aws configure set aws_secret_access_key VALUE`, `secret VALUE`
   const word = /[A-Za-z_.-]+$/.exec(text.slice(Math.max(lineStart, j - 40), j + 1))?.[0] ?? '';
   return /secret|key/i.test(word);
