@@ -26,9 +26,13 @@ const SECRET40 = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
 const S = '[-_. ]?';
 /**
  * A secret key's name, case- and separator-insensitive: aws_secret_access_key, SecretAccessKey,
- * secret_key, secretkey, aws.secretkey, AWS_SECRET, aws-secret-key, "Secret access key".
+ * secret_key, secretkey, aws.secretkey, AWS_SECRET, aws-secret-key, "Secret access key", and the
+ * secret named after the key (AWS_ACCESS_KEY_SECRET, aws_access_secret, awsKeySecret).
  */
-const SECRET_NAME = new RegExp(`aws${S}secret(?:${S}(?:access${S})?key)?|secret${S}(?:access${S})?key`, 'gi');
+const SECRET_NAME = new RegExp(
+  `aws${S}(?:access${S})?(?:key${S})?secret(?:${S}(?:access${S})?key)?|secret${S}(?:access${S})?key`,
+  'gi',
+);
 /**
  * A session token's name: strong ones (session_token, security_token, aws_token, AwsSessionToken)
  * and weak ones (session, token), which count only next to a key id (a YAML or XML block with the
