@@ -4,11 +4,11 @@
 //   candidates(buf, start, end, out: Uint32Array) -> count
 //     Offsets (relative to start) where a credential may begin: an access-key-id prefix (AKIA, ASIA,
 //     ABIA, ACCA); in any letter case "secret" sep? "access"|"key", "session"|"security" sep? "token",
-//     "aws" sep? "secret"|"token" (sep: one of "_-. "; the names the name rules need); an escaped
-//     "A" or a base64 anchor of a key-id prefix (what the decoders need). Every detector match
-//     contains one of these, so bytes without a candidate need no further look. At most out.length offsets are
-//     written; the return value is the full count (more than out.length means "too many, look at the
-//     whole range").
+//     "aws" sep? "token"|("access" sep?)? ("key" sep?)? "secret" (sep: one of "_-. "; the names the
+//     name rules need); an escaped "A" or a base64 anchor of a key-id prefix (what the decoders
+//     need). Every detector match contains one of these, so bytes without a candidate need no
+//     further look. At most out.length offsets are written; the return value is the full count
+//     (more than out.length means "too many, look at the whole range").
 //   countByte(buf, start, end, byte) -> count of that byte (newlines, for line numbers).
 //   mapFile(fd, length) -> Buffer over the whole file, mapped read-only: the page cache is read in
 //     place with no copy into the process, as ripgrep reads (a copy costs more than the scan here).
@@ -48,9 +48,10 @@ static inline size_t sep(const uint8_t *p, size_t j, size_t n) {
   return j < n && (p[j] == '_' || p[j] == '-' || p[j] == '.' || p[j] == ' ') ? 1 : 0;
 }
 
-// "secret" sep? ("access" | "key"); ("session" | "security") sep? "token"; "aws" sep? ("secret" |
-// "token"), in any letter case: every spelling the name rules accept (aws_secret_access_key,
-// SecretAccessKey, AWS_SECRET, aws.secretkey, AWS_SESSION_TOKEN, SecurityToken, aws_token...).
+// "secret" sep? ("access" | "key"); ("session" | "security") sep? "token"; "aws" sep? ("token" |
+// ("access" sep?)? ("key" sep?)? "secret"), in any letter case: every spelling the name rules accept
+// (aws_secret_access_key, SecretAccessKey, AWS_SECRET, aws.secretkey, AWS_ACCESS_KEY_SECRET,
+// AWS_SESSION_TOKEN, SecurityToken, aws_token...).
 static inline int keyword(const uint8_t *p, size_t i, size_t n) {
   size_t k;
   if ((k = word(p, i, n, "secret"))) {
@@ -66,7 +67,17 @@ static inline int keyword(const uint8_t *p, size_t i, size_t n) {
   if ((k = word(p, i, n, "aws"))) {
     size_t j = i + k;
     j += sep(p, j, n);
-    return word(p, j, n, "secret") || word(p, j, n, "token");
+    if (word(p, j, n, "token")) return 1;
+    // aws_secret; also aws_access_secret, AWS_KEY_SECRET, awsAccessKeySecret
+    if ((k = word(p, j, n, "access"))) {
+      j += k;
+      j += sep(p, j, n);
+    }
+    if ((k = word(p, j, n, "key"))) {
+      j += k;
+      j += sep(p, j, n);
+    }
+    return word(p, j, n, "secret") != 0;
   }
   return 0;
 }

@@ -26,9 +26,13 @@ const SECRET40 = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=])/g;
 const S = '[-_. ]?';
 /**
  * A secret key's name, case- and separator-insensitive: aws_secret_access_key, SecretAccessKey,
- * secret_key, secretkey, aws.secretkey, AWS_SECRET, aws-secret-key, "Secret access key".
+ * secret_key, secretkey, aws.secretkey, AWS_SECRET, aws-secret-key, "Secret access key", and the
+ * secret named after the key (AWS_ACCESS_KEY_SECRET, aws_access_secret, awsKeySecret).
  */
-const SECRET_NAME = new RegExp(`aws${S}secret(?:${S}(?:access${S})?key)?|secret${S}(?:access${S})?key`, 'gi');
+const SECRET_NAME = new RegExp(
+  `aws${S}(?:access${S})?(?:key${S})?secret(?:${S}(?:access${S})?key)?|secret${S}(?:access${S})?key`,
+  'gi',
+);
 /**
  * A session token's name: strong ones (session_token, security_token, aws_token, AwsSessionToken)
  * and weak ones (session, token), which count only next to a key id (a YAML or XML block with the
@@ -39,16 +43,36 @@ const TOKEN_NAME = new RegExp(
   'gi',
 );
 /**
- * After a name: a closing quote (JSON, escaped JSON) and bracket (code: $c['name'] => ...), then
- * = : := => :- (a shell default, ${NAME:-value}) or > (XML), an XML attribute (key="AWSSecretKey" value="..."), or blanks (a command
- * line: aws configure set aws_secret_access_key VALUE), then the value.
+ * After a name: a closing quote (JSON, escaped JSON, a backtick) and bracket (code: $c['name'] => ...),
+ * then = : := => :- (a shell default, ${NAME:-value}), > (XML) or | (a Markdown table's cell), a
+ * value field (an XML attribute key="AWSSecretKey" value="...", a name/value pair as in Kubernetes
+ * `- name: NAME` / `value: ...` and ECS task definitions), or blanks (a command line: aws configure
+ * set aws_secret_access_key VALUE), or a comma after a quoted name (a call:
+ * System.setProperty("aws.secretKey", "VALUE"), os.Setenv("AWS_SECRET_ACCESS_KEY", "VALUE")), then a
+ * YAML block scalar's or a heredoc's header (key: |, <<EOT) if any, then the value. A shell default
+ * without the colon counts inside ${...} only (${NAME-value}); a value that is itself an
+ * interpolation with a default (NAME=${OTHER:-value}, compose NAME: ${OTHER-value}) is that default.
  */
-const AFTER = '(?:\\\\?["\'])?\\]?(?:\\s*(?::=|=>|:-|[:=>])\\s*|\\s+value\\s*=\\s*|[ \\t]+)(?:\\\\?["\'])?';
-const AFTER_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])`, 'y');
+const AFTER =
+  '(?:\\\\?["\'`])?\\]?(?:\\s*(?::=|=>|:-|[:=>|])\\s*|(?<=\\$\\{\\w+)-|\\s*[,;]?\\s*["\']?[Vv]alue["\']?\\s*[:=]\\s*|(?<=["\'`])\\s*,\\s*|[ \\t]+)' +
+  '(?:[|>][-+]?[ \\t]*\\r?\\n[ \\t]*|<<[-~]?["\']?\\w+["\']?[ \\t]*\\r?\\n[ \\t]*)?(?:\\\\?["\'`])?(?:\\$\\{\\w+:?[-=]["\']?)?';
+/**
+ * A secret's name may carry a suffix of one or two words (AWS_SECRET_ACCESS_KEY_PROD,
+ * aws_secret_key_2, AWS_SECRET_ACCESS_KEY_ID as some write it): still that secret.
+ */
+const NAME_SUFFIX = '(?:[-_.][A-Za-z0-9]{1,12}){0,2}';
+const AFTER_NAME = new RegExp(`${NAME_SUFFIX}${AFTER}([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])`, 'y');
 const AFTER_TOKEN_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{100,}={0,2})`, 'y');
 /** How STS session tokens begin (the serialized token's version header), old and new formats. */
 const STS_TOKEN_START = /^(?:IQoJb3JpZ2lu|IgoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz|AgoJb3JpZ2lu)/;
 const EXAMPLE_IDS = new Set(['AKIAIOSFODNN7EXAMPLE', 'AKIAI44QH8DHBEXAMPLE']);
+/**
+ * After a key id, a SigV4 credential scope (/20190814/us-west-2/s3/aws4_request, also URL-encoded or
+ * JSON-escaped): the id of a signed request, a presigned URL's X-Amz-Credential or an Authorization
+ * header, public by design and next to no secret (the signature is an HMAC, not the key).
+ */
+const SIGV4_SCOPE =
+  /^(?:\/|\\\/|%2F)\d{8}(?:\/|\\\/|%2F)[a-z0-9-]+(?:\/|\\\/|%2F)[a-z0-9-]+(?:\/|\\\/|%2F)aws4_request/i;
 
 const PAIR_WINDOW = 1024;
 
@@ -107,14 +131,18 @@ export function placedAsValue(text: string, index: number, length: number, binar
   if (binary) return true;
   const lineStart = text.lastIndexOf('\n', index - 1) + 1;
   let j = index - 1;
-  while (j >= lineStart && (text[j] === ' ' || text[j] === '\t' || text[j] === '"' || text[j] === "'")) j--;
+  // (a backslash too: an escaped quote, in JSON such as a notebook's source lines)
+  while (j >= lineStart && /[ \t"'`\\]/.test(text[j] as string)) j--;
+  // a tab-separated field (aws ... --output text, a TSV export)
+  if (j >= lineStart && text.slice(j + 1, index).includes('\t')) return true;
   if (j < lineStart) {
     // alone on its line
     const end = text.indexOf('\n', index + length);
-    return text.slice(index + length, end < 0 ? undefined : end).replace(/^["',;\s]+/, '') === '';
+    return text.slice(index + length, end < 0 ? undefined : end).replace(/^["',;\s\\]+/, '') === '';
   }
   const c = text[j];
-  if (c === '=' || c === ':' || c === '>' || c === ',') return true;
+  // (| is a table's cell: Markdown, aws ... --output table)
+  if (c === '=' || c === ':' || c === '>' || c === ',' || c === '|') return true;
   // a command-line or prose form: `aws configure set aws_secret_access_key VALUE`, `secret VALUE`
   const word = /[A-Za-z_.-]+$/.exec(text.slice(Math.max(lineStart, j - 40), j + 1))?.[0] ?? '';
   return /secret|key/i.test(word);
@@ -186,14 +214,15 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
     if (ignoredLine(text, index)) continue;
     ids.push({ id, index });
     const example = EXAMPLE_IDS.has(id) || isPlaceholder(id);
+    const signed = !example && SIGV4_SCOPE.test(text.slice(index + 20, index + 80));
     // whose key it is, read from the id itself (never by using the key)
     const account = example ? undefined : accountOfKeyId(id);
     out.push({
       rule: example ? Rule.EXAMPLE_KEY : Rule.ACCESS_KEY_ID,
-      severity: example ? 'info' : id.startsWith('ASIA') ? 'medium' : 'high',
+      severity: example || signed ? 'info' : id.startsWith('ASIA') ? 'medium' : 'high',
       message: example
         ? `AWS documentation example key id ${id} (not a live credential)`
-        : `AWS access key id ${redactAccessKeyId(id)} (${id.startsWith('ASIA') ? 'temporary' : 'long-term'}${account ? `, account ${account}` : ', an older id format that does not carry its account'})`,
+        : `AWS access key id ${redactAccessKeyId(id)} (${id.startsWith('ASIA') ? 'temporary' : 'long-term'}${account ? `, account ${account}` : ', an older id format that does not carry its account'})${signed ? ' in the credential scope of a signed request or presigned URL: the id is public there, no secret; the URL itself works until it expires' : ''}`,
       ...(account ? { account } : {}),
       ...(example ? {} : { rawKeyId: id }),
       fix: 'Remove the key from the file, rotate it (keyless rotate PROFILE), and give the workload credentials through keyless (keyless run / keyless build).',

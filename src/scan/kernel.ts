@@ -10,7 +10,8 @@ export interface ScanKernel {
   /**
    * Offsets (relative to start) in buf[start, end) where an access-key-id prefix (AKIA, ASIA, ABIA,
    * ACCA) begins; in any letter case "secret" sep? "access" | "key", "session" | "security" sep?
-   * "token", "aws" sep? "secret" | "token" (sep: one of "_-. "; what the name rules need); an
+   * "token", "aws" sep? "token" | ("access" sep?)? ("key" sep?)? "secret" (sep: one of "_-. "; what
+   * the name rules need); an
    * escaped "A" or a base64 anchor of a key-id prefix (what the decoders need), in order. Writes at most
    * out.length of them and returns how many there are.
    */
@@ -34,7 +35,7 @@ const CANDIDATE = new RegExp(
     'AKIA|ASIA|ABIA|ACCA',
     `${ci('secret')}${SEP}(?:${ci('access')}|${ci('key')})`,
     `(?:${ci('session')}|${ci('security')})${SEP}${ci('token')}`,
-    `${ci('aws')}${SEP}(?:${ci('secret')}|${ci('token')})`,
+    `${ci('aws')}${SEP}(?:${ci('token')}|(?:${ci('access')}${SEP})?(?:${ci('key')}${SEP})?${ci('secret')})`,
     ...ESCAPED_A.map((e) => e.replace(/\\/g, '\\\\')),
     ...BASE64_ANCHORS,
   ].join('|'),

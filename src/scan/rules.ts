@@ -20,7 +20,7 @@ export const RULES: readonly RuleInfo[] = [
     id: 'SCAN_AWS_SECRET_ACCESS_KEY',
     title: 'AWS secret access key',
     severity: 'critical',
-    help: `A 40-character AWS secret access key: assigned to a secret key's name in any syntax (aws_secret_access_key, SecretAccessKey, secret_key in an AWS context, ...), or placed as a value (after =, :, >, a comma, or alone on its line) within 1,024 bytes of an access key id. Also found inside base64 values, JSON escapes, URL-encoding and HTML entities. ${ROTATE}`,
+    help: `A 40-character AWS secret access key: assigned to a secret key's name in any syntax (aws_secret_access_key, SecretAccessKey, secret_key in an AWS context, ...), or placed as a value (after =, :, >, a comma, in a table cell or tab-separated field, or alone on its line) within 1,024 bytes of an access key id. Also found inside base64 values, JSON escapes, URL-encoding and HTML entities. ${ROTATE}`,
   },
   {
     id: 'SCAN_AWS_ACCESS_KEY_ID',
@@ -56,7 +56,7 @@ export const RULES: readonly RuleInfo[] = [
     id: 'SCAN_COMPOSE_SECRET_ENV',
     title: 'Compose file sets an AWS credential',
     severity: 'high',
-    help: 'A compose service sets an AWS credential variable to a literal value (environment, env_file or build.args). Remove it and run the service with `keyless compose`: role credentials through the ECS endpoint, nothing in the file.',
+    help: "A compose service sets an AWS credential variable to a literal value (environment, env_file or build.args), or passes one from the environment as a build arg (stored in the image history). A value not shaped like an AWS credential (LocalStack's `test`, `minioadmin`, a placeholder) is informational. Remove it and run the service with `keyless compose`: role credentials through the ECS endpoint, nothing in the file.",
   },
   {
     id: 'SCAN_AWS_CREDENTIALS_MOUNT',

@@ -53,6 +53,26 @@ describe('keyless scan', () => {
     assert.ok(!got.some((g) => g.includes('/ignored/')), '.dockerignore honoured');
   });
 
+  test('a compose default ${VAR:-secret} in an env_file, the directory given relative: one finding per place', async (t) => {
+    const dir = await tempDir(t);
+    const secret = fakeSecretAccessKey();
+    await writeTree(dir, {
+      'proj/docker-compose.yml': 'services:\n  app:\n    image: x\n    env_file: ./app.env\n',
+      'proj/app.env': `AWS_SECRET_ACCESS_KEY=\${AWS_SECRET_ACCESS_KEY:-${secret}}\nAWS_ACCESS_KEY_ID=\${AWS_ACCESS_KEY_ID}\n`,
+    });
+    const te = await makeTestEnv(t);
+    const r = await runKeyless(['scan', 'proj', '--format', 'json'], { env: te.vars, cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    const got = (JSON.parse(r.stdout) as Report).findings.map(
+      (f) => `${f.rule}@${f.location.path}:${f.location.line}`,
+    );
+    // the env_file reached from the compose file and from the directory walk is one path
+    assert.deepEqual(got.sort(), [
+      'SCAN_AWS_SECRET_ACCESS_KEY@proj/app.env:1',
+      'SCAN_COMPOSE_SECRET_ENV@proj/app.env:1',
+    ]);
+  });
+
   test('SARIF has rules, one physical location per result and fingerprints; baseline accepts known findings', async (t) => {
     const dir = await tempDir(t);
     await writeFile(join(dir, 'config.env'), `AWS_SECRET_ACCESS_KEY=${fakeSecretAccessKey()}\n`);
