@@ -44,6 +44,12 @@ async function scanTarget(
       kind === 'auto' ? kindOfFile(target) : (kind as ReturnType<typeof kindOfFile>),
       options,
     );
+  // an image reference or container name never starts with / . or ~: that is a path that is not there
+  if (st === undefined && /^[/.~]/.test(target))
+    throw new KeylessError(
+      'SCAN_TARGET_NOT_FOUND',
+      `${target}: no such file or directory. Check the path (image references and container names do not start with / . or ~).`,
+    );
   // not a path: a container by id or name, else an image by reference
   const client = docker();
   try {
@@ -61,6 +67,20 @@ async function scanTarget(
       );
     }
     throw err;
+  }
+}
+
+/** A file the user named: its folder is theirs (never created or re-moded as a private one). */
+async function writeUserFile(option: string, path: string, text: string): Promise<void> {
+  try {
+    await writeFileAtomic(path, text, { mode: 0o644, createDir: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new KeylessError(
+      'SCAN_OUTPUT_UNWRITABLE',
+      `cannot write ${option} ${path} (${code}${code === 'ENOENT' ? ': its folder does not exist' : ''}). Name a file in a folder you can write to.`,
+      { cause: err },
+    );
   }
 }
 
@@ -192,11 +212,10 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
   }
   findings = sortFindings(findings);
   if (flags.writeBaseline)
-    await writeFileAtomic(
+    await writeUserFile(
+      '--write-baseline',
       flags.writeBaseline,
       JSON.stringify({ version: 1, fingerprints: findings.map((f) => f.fingerprint) }, null, 2),
-      // a user's path: its folder is theirs (never created or re-moded as a private one)
-      { mode: 0o644, createDir: false },
     );
   const version = keylessVersion();
   const text =
@@ -205,7 +224,7 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
       : flags.format === 'sarif'
         ? renderSarif(findings, { version })
         : renderText(findings);
-  if (flags.output) await writeFileAtomic(flags.output, `${text}\n`, { mode: 0o644, createDir: false });
+  if (flags.output) await writeUserFile('--output', flags.output, `${text}\n`);
   else output.data(text);
   if (flags.failOn === 'never') return 0;
   const threshold = severityRank(flags.failOn as Severity);
