@@ -17,7 +17,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err instanceof CommanderError) {
       // help and version exit 0; parse errors were printed by commander already.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-      if (err.code === 'commander.help') return 0;
+      // a group without its command (`keyless ecr`) shows its help on stderr: a usage error, unlike `keyless help`
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       return 2;
     }
     if (isKeylessError(err)) {
