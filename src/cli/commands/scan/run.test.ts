@@ -36,7 +36,7 @@ test('an --output or --write-baseline in a folder that does not exist is an inpu
       runScan([dir], { ...flags, ...extra }),
       (err: unknown) =>
         isKeylessError(err) &&
-        err.code === 'SCAN_OUTPUT_UNWRITABLE' &&
+        err.code === 'FILE_UNWRITABLE' &&
         err.exitCode === 2 &&
         /folder does not exist/.test(err.message),
     );

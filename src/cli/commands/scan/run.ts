@@ -17,7 +17,7 @@ import {
 } from '../../../scan/targets.js';
 import { ImageProgress, renderProgress } from '../../../scan/progress.js';
 import { severityRank, type Finding, type Severity } from '../../../scan/types.js';
-import { writeFileAtomic } from '../../../util/atomic-file.js';
+import { writeUserFile } from '../../../util/atomic-file.js';
 import { output } from '../../output.js';
 import { createStatusLine, progressEnabled, type StatusLine } from '../../progress.js';
 import { keylessVersion } from '../../version.js';
@@ -67,20 +67,6 @@ async function scanTarget(
       );
     }
     throw err;
-  }
-}
-
-/** A file the user named: its folder is theirs (never created or re-moded as a private one). */
-async function writeUserFile(option: string, path: string, text: string): Promise<void> {
-  try {
-    await writeFileAtomic(path, text, { mode: 0o644, createDir: false });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new KeylessError(
-      'SCAN_OUTPUT_UNWRITABLE',
-      `cannot write ${option} ${path} (${code}${code === 'ENOENT' ? ': its folder does not exist' : ''}). Name a file in a folder you can write to.`,
-      { cause: err },
-    );
   }
 }
 
@@ -216,6 +202,7 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
       '--write-baseline',
       flags.writeBaseline,
       JSON.stringify({ version: 1, fingerprints: findings.map((f) => f.fingerprint) }, null, 2),
+      0o644,
     );
   const version = keylessVersion();
   const text =
@@ -224,7 +211,7 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
       : flags.format === 'sarif'
         ? renderSarif(findings, { version })
         : renderText(findings);
-  if (flags.output) await writeUserFile('--output', flags.output, `${text}\n`);
+  if (flags.output) await writeUserFile('--output', flags.output, `${text}\n`, 0o644);
   else output.data(text);
   if (flags.failOn === 'never') return 0;
   const threshold = severityRank(flags.failOn as Severity);

@@ -20,7 +20,7 @@ import { createCredentialSource, type DisposableSource } from '../../../sources/
 import { SERVER_REUSE_FRACTION } from '../../../sources/run-plan.js';
 import { formatOidcSpec, oidcSpecFromFlags, parseOidcSpec } from '../../../sources/oidc/index.js';
 import { planWebIdentity } from '../../../sources/plan.js';
-import { ensurePrivateDir, writeFileAtomic } from '../../../util/atomic-file.js';
+import { ensurePrivateDir, writeFileAtomic, writeUserFile } from '../../../util/atomic-file.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { ServeFlags } from '../serve.js';
@@ -258,8 +258,7 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
       ...(endpoint ? { ensureEndpoint: () => (endpoint as EndpointManager).ensure() } : {}),
     },
   );
-  if (flags.tokenFile)
-    await writeFileAtomic(resolve(flags.tokenFile), token, { mode: 0o600, createDir: false });
+  if (flags.tokenFile) await writeUserFile('--token-file', resolve(flags.tokenFile), token, 0o600);
   const first = server.addresses[0];
   const base = first
     ? `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`
