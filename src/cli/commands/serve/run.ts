@@ -100,6 +100,15 @@ interface ServeSettings {
   channel: ChannelChoice;
 }
 
+/** What `serve --daemon` reports when the server it started did not come up: its error (one period), and its log. */
+export function daemonStartFailure(
+  outcome: { error?: string; exit?: number | null },
+  logFile: string,
+): string {
+  const why = outcome.error?.replace(/\.+\s*$/, '') ?? `it exited with status ${outcome.exit ?? '?'}`;
+  return `the background server did not start: ${why}. Its log: ${logFile}`;
+}
+
 async function serveForeground(flags: ServeFlags, settings: ServeSettings): Promise<ExitCode> {
   const { env, paths, hopLimit, listen, endpointMode, channel } = settings;
   // one server per KEYLESS_HOME: a second one would take over the control socket (a stale socket,
@@ -356,10 +365,7 @@ async function startDaemon(dir: string, logFile: string, pidFile: string): Promi
   });
   if (!outcome.ready) {
     child.kill('SIGTERM');
-    throw new KeylessError(
-      'SERVER_START_FAILED',
-      `the background server did not start: ${outcome.error ?? `it exited with status ${outcome.exit ?? '?'}`}. Its log: ${logFile}`,
-    );
+    throw new KeylessError('SERVER_START_FAILED', daemonStartFailure(outcome, logFile));
   }
   child.unref();
   child.disconnect?.();
