@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Command } from 'commander';
+import { isKeylessError } from '../errors.js';
 import { buildProgram } from './program.js';
 
 /** Every command below the program, with its full name ("swarm secret add"). */
@@ -39,4 +40,21 @@ test('no option shows its default twice (in its description and as the default c
   for (const { name, cmd } of commands(buildProgram()))
     for (const o of cmd.options)
       if (o.defaultValue !== undefined) assert.doesNotMatch(o.description, /\(default/, `${name} ${o.flags}`);
+});
+
+test('an option given an empty value (an unset variable) is a usage error, before the command runs', async () => {
+  for (const argv of [
+    ['export', 'dev', '--role-arn', ''],
+    ['serve', '--profile', ''],
+    ['scan', '.', '--exclude', 'a', ''],
+    ['policy', 's3', '--access', 'read', '--bucket', 'b-1', '--format', 'json', '--prefix', ''],
+  ]) {
+    const program = buildProgram();
+    await assert.rejects(
+      program.parseAsync(['node', 'keyless', ...argv]),
+      (err: unknown) =>
+        isKeylessError(err) && err.code === 'USAGE' && /was given an empty value/.test(err.message),
+      argv.join(' '),
+    );
+  }
 });

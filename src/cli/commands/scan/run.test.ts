@@ -17,6 +17,10 @@ test('a path that does not exist is named as such, without asking the Docker eng
     if (before === undefined) delete process.env.DOCKER_HOST;
     else process.env.DOCKER_HOST = before;
   });
+  await assert.rejects(
+    runScan([''], flags),
+    (err: unknown) => isKeylessError(err) && err.code === 'USAGE' && /scan target is empty/.test(err.message),
+  );
   for (const target of [join(dir, 'missing'), './missing-here', '../missing-there']) {
     await assert.rejects(
       runScan([target], flags),

@@ -1,7 +1,7 @@
 // Body of `keyless scan`.
 import { readFile, stat } from 'node:fs/promises';
 import { loadEnv, type KeylessEnv } from '../../../config/env.js';
-import { KeylessError } from '../../../errors.js';
+import { KeylessError, usageError } from '../../../errors.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
 import { renderJson, renderSarif, renderText } from '../../../scan/reports.js';
 import { dedupeFindings, sortFindings } from '../../../scan/findings.js';
@@ -30,6 +30,8 @@ async function scanTarget(
   docker: () => ReturnType<typeof dockerClientFromEnv>,
   options: TargetScanOptions,
 ): Promise<Finding[]> {
+  if (target.trim() === '')
+    throw usageError('a scan target is empty (an unset variable?): name a path, an image or a container.');
   const kind = flags.kind;
   const st = await stat(target).catch(() => undefined);
   if (kind === 'image') return scanImageRef(docker(), target, options);
