@@ -25,7 +25,7 @@ test('an unknown option for exec, run, compose or build says that it goes after 
     return true;
   });
   assert.equal(await main(['node', 'keyless', 'exec', 'dev', 'ls', '-la']), 2);
-  assert.match(written, /unknown option '-la'[\s\S]*go after --: keyless exec PROFILE -- CMD/);
+  assert.match(written, /^keyless: unknown option '-la'[\s\S]*go after --: keyless exec PROFILE -- CMD/);
   assert.match(passThroughHint(['node', 'keyless', 'run', '--rm', 'alpine']) ?? '', /docker run go after --/);
   assert.equal(passThroughHint(['node', 'keyless', 'list', '--bogus']), undefined);
   assert.equal(passThroughHint(['node', 'keyless', 'exec', '--bogus', 'dev', '--', 'ls']), undefined);

@@ -35,7 +35,8 @@ export function buildProgram(): Command {
     .version(keylessVersion(), '-V, --version')
     .option('--debug', 'print stack traces and debug logs on stderr')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) })
+    // parse errors read like every other keyless error ("keyless: ...", not commander's "error: ...")
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'keyless: ')) })
     .exitOverride();
   // commands that keep state under KEYLESS_HOME refuse an unsafe one first (doctor reports it instead)
   program.hook('preAction', async (_program, action) => {
