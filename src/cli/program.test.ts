@@ -58,3 +58,8 @@ test('an option given an empty value (an unset variable) is a usage error, befor
     );
   }
 });
+
+test('no option defaults to an empty value (it would be refused as an unset variable)', () => {
+  for (const { name, cmd } of commands(buildProgram()))
+    for (const o of cmd.options) assert.notEqual(o.defaultValue, '', `${name} ${o.flags}`);
+});
