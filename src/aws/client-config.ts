@@ -33,6 +33,9 @@ export const AWS_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 10_000, 
 
 export const DEFAULT_REGION = 'us-east-1';
 
+/** what the SDK accepts as a region: one host name label */
+const REGION_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
 /** AWS_ENDPOINT_URL_<SERVICE> wins over AWS_ENDPOINT_URL, as in the AWS CLI and SDKs. */
 export function endpointFor(env: KeylessEnv, service: string): string | undefined {
   const id = service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
@@ -41,6 +44,13 @@ export function endpointFor(env: KeylessEnv, service: string): string | undefine
 
 export function awsClientConfig(env: KeylessEnv, options: ClientConfigOptions): AwsClientConfig {
   const region = options.region ?? env.awsRegion ?? DEFAULT_REGION;
+  // the SDK refuses it too, but only at the first call and as an error of its own
+  if (!REGION_NAME.test(region)) {
+    throw new KeylessError(
+      'CONFIG_INVALID',
+      `region "${region.slice(0, 60)}" is not an AWS region name (like eu-west-1). Fix --region, AWS_REGION or the profile's region.`,
+    );
+  }
   const endpoint = endpointFor(env, options.service);
   if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
     throw new KeylessError(

@@ -5,6 +5,22 @@ import { buildProgram } from './program.js';
 import { takeExitCode } from './action.js';
 import { keylessVersion } from './version.js';
 
+/** Commands that hand their arguments to another program: an unknown option was most likely meant for it. */
+const PASS_THROUGH: Record<string, string> = {
+  exec: 'keyless exec PROFILE -- CMD ARGS...',
+  run: 'keyless run --profile P -- [DOCKER-RUN-OPTIONS] IMAGE [CMD...]',
+  compose: 'keyless compose --profile P -- COMPOSE-ARGS...',
+  build: 'keyless build --profile P -- DOCKER-BUILD-ARGS...',
+};
+
+/** For `keyless exec dev ls -la`: says that the command's own options go after --. */
+export function passThroughHint(argv: string[]): string | undefined {
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  const usage = command !== undefined ? PASS_THROUGH[command] : undefined;
+  if (usage === undefined || argv.includes('--')) return undefined;
+  return `keyless: options meant for ${command === 'exec' ? 'the command' : `docker ${command}`} go after --: ${usage}`;
+}
+
 export async function main(argv: string[] = process.argv): Promise<number> {
   // The SDK warns on every run under Node 20; keyless supports Node 20, so the warning is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -17,7 +33,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err instanceof CommanderError) {
       // help and version exit 0; parse errors were printed by commander already.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-      if (err.code === 'commander.help') return 0;
+      // a group without its command (`keyless ecr`) shows its help on stderr: a usage error, unlike `keyless help`
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
+      if (err.code === 'commander.unknownOption') {
+        const hint = passThroughHint(argv);
+        if (hint) process.stderr.write(`${hint}\n`);
+      }
       return 2;
     }
     if (isKeylessError(err)) {

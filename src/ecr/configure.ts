@@ -1,11 +1,11 @@
 // Adds or removes `credHelpers` entries for ECR registries in the docker config ($DOCKER_CONFIG or
 // ~/.docker/config.json), keeping every other key, atomically, with a backup of the previous file.
-import { copyFile, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { KeylessEnv } from '../config/env.js';
 import { nonEmpty } from '../config/env.js';
-import { KeylessError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { CommonErrorCode, KeylessError } from '../errors.js';
+import { writeUserFile } from '../util/atomic-file.js';
 import { hostOf, parseRegistryHost } from './registry-host.js';
 import { registryKey } from './registry-settings.js';
 
@@ -37,18 +37,31 @@ export async function configureCredHelpers(
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT')
+      throw new KeylessError(
+        CommonErrorCode.FILE_UNREADABLE,
+        `cannot read the docker config ${path} (${code ?? String(err)}). Check DOCKER_CONFIG (a folder) and the file's permissions; nothing was changed.`,
+        { cause: err },
+      );
   }
   let config: Record<string, unknown> = {};
   if (text.trim() !== '') {
+    let parsed: unknown;
     try {
-      config = JSON.parse(text) as Record<string, unknown>;
+      parsed = JSON.parse(text);
     } catch {
       throw new KeylessError(
         'ECR_DOCKER_CONFIG_INVALID',
         `${path} is not valid JSON; fix it first (nothing was changed).`,
       );
     }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new KeylessError(
+        'ECR_DOCKER_CONFIG_INVALID',
+        `${path} is not a JSON object as docker writes it; fix it first (nothing was changed).`,
+      );
+    config = parsed as Record<string, unknown>;
   }
   const helpers = { ...((config.credHelpers as Record<string, string> | undefined) ?? {}) };
   const changed: string[] = [];
@@ -67,6 +80,8 @@ export async function configureCredHelpers(
   const next = { ...config, credHelpers: helpers };
   if (Object.keys(helpers).length === 0) delete (next as Record<string, unknown>).credHelpers;
   if (text !== '') await copyFile(path, `${path}.keyless-backup`);
-  await writeFileAtomic(path, `${JSON.stringify(next, null, '\t')}\n`, { mode: 0o600 });
+  // the docker folder is the user's (often a link, or 0755): created when missing, never re-moded
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch(() => undefined);
+  await writeUserFile('the docker config', path, `${JSON.stringify(next, null, '\t')}\n`, 0o600);
   return { path, changed };
 }

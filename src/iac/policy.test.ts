@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { ecrPolicy, s3Policy } from './policy.js';
+import { checkRoleName, ecrPolicy, s3Policy } from './policy.js';
 import { renderPolicyDocumentHcl } from './render-hcl.js';
 import type { PolicyDocument } from './policy.js';
 
@@ -103,4 +103,13 @@ describe('policy documents (evaluated with iam-simulate)', () => {
       /condition \{\n {6}test {5}= "StringLike"\n {6}variable = "s3:prefix"\n {6}values {3}= \["team\/\*"\]/,
     );
   });
+});
+
+test('a refused bucket or role name says what a valid one looks like', () => {
+  assert.throws(() => s3Policy('read', 'b'), /"b" is not a valid S3 bucket name: 3-63 lower-case letters/);
+  assert.throws(
+    () => checkRoleName('--name', 'a b'),
+    /--name "a b" is not a valid IAM role name: 1-64 letters/,
+  );
+  assert.doesNotThrow(() => checkRoleName('--name', 'app-node@eu+1'));
 });

@@ -36,6 +36,14 @@ export const ECR_PUSH_ACTIONS = [
 ];
 
 /** ECR pull or push on named repositories; GetAuthorizationToken on "*" apart, as AWS requires. */
+/** IAM role (and instance profile) names: 1-64 of letters, digits and + = , . @ _ - */
+export function checkRoleName(option: string, name: string): void {
+  if (!/^[\w+=,.@-]{1,64}$/.test(name))
+    throw invalid(
+      `${option} "${name}" is not a valid IAM role name: 1-64 letters, digits and + = , . @ _ - (no spaces or slashes).`,
+    );
+}
+
 export function ecrPolicy(access: 'pull' | 'push', repositories: string[]): PolicyDocument {
   if (repositories.length === 0) throw invalid('name at least one --repository ARN.');
   for (const r of repositories) {
@@ -67,7 +75,9 @@ export function ecrPolicy(access: 'pull' | 'push', repositories: string[]): Poli
 /** S3 read or write on one bucket, optionally one prefix. */
 export function s3Policy(access: 'read' | 'write', bucket: string, prefix?: string): PolicyDocument {
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-    throw invalid(`--bucket "${bucket}" is not a valid S3 bucket name.`);
+    throw invalid(
+      `--bucket "${bucket}" is not a valid S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit.`,
+    );
   const p = prefix === undefined ? '' : prefix.replace(/^\/+/, '').replace(/\*+$/, '');
   if (/[*?]/.test(p)) throw invalid('--prefix must be a plain prefix (no wildcards).');
   const objects = `arn:aws:s3:::${bucket}/${p}*`;

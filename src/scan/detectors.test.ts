@@ -23,6 +23,8 @@ describe('credential detectors', () => {
     for (const x of f) {
       assert.ok(!x.excerpt.includes(secret) && !x.message.includes(secret) && !x.message.includes(id));
     }
+    // not even the secret's first characters
+    assert.equal(f[1]?.excerpt, '…(40 chars)');
     assert.equal(f[1]?.severity, 'critical');
   });
 

@@ -158,7 +158,8 @@ function looksBinary(text: string): boolean {
   return text.slice(0, 8192).includes('\u0000');
 }
 
-const redactSecret = (s: string): string => `${s.slice(0, 4)}…(${s.length} chars)`;
+/** No character of a secret or token is shown (even a prefix narrows the guess); its length is. */
+const redactSecret = (s: string): string => `…(${s.length} chars)`;
 
 export interface DetectOptions {
   /** location fields shared by every finding in this text */

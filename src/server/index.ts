@@ -24,18 +24,20 @@ export function parseListen(value: string): ListenAddress {
   return { host: m[1] as string, port };
 }
 
-/** Listens on a TCP address (an HTTP server or a plain net one) with readable errors. */
-export function listenOn(server: NetServer, addr: ListenAddress): Promise<ListenAddress> {
+/**
+ * Listens on a TCP address (an HTTP server or a plain net one) with readable errors; `inUse` is what
+ * to do when the address is taken (default: the serve options).
+ */
+export function listenOn(
+  server: NetServer,
+  addr: ListenAddress,
+  inUse = 'Stop what listens there (keyless serve --stop?) or choose another --listen.',
+): Promise<ListenAddress> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const where = `${addr.host}:${addr.port}`;
       if (err.code === 'EADDRINUSE')
-        reject(
-          new KeylessError(
-            'SERVER_ADDRESS_IN_USE',
-            `${where} is already in use. Stop what listens there (keyless serve --stop?) or choose another --listen.`,
-          ),
-        );
+        reject(new KeylessError('SERVER_ADDRESS_IN_USE', `${where} is already in use. ${inUse}`));
       else if (err.code === 'EACCES')
         reject(
           new KeylessError(

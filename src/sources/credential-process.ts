@@ -42,7 +42,7 @@ export async function fromCredentialProcess(
   if (!cmd)
     throw new KeylessError(
       SourceErrorCode.CONFIG_INVALID,
-      `profile ${profile}: credential_process is empty.`,
+      `profile ${profile}: credential_process is empty. Give it the command that prints the credentials, or remove the line.`,
     );
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(cmd, args, { env, timeout: 60_000, maxBuffer: 1024 * 1024 }, (err, out, errOut) => {
@@ -50,7 +50,7 @@ export async function fromCredentialProcess(
         reject(
           new KeylessError(
             SourceErrorCode.PROCESS_FAILED,
-            `profile ${profile}: credential_process "${cmd}" failed (${err.message.split('\n')[0]})${errOut ? `: ${errOut.trim().slice(0, 300)}` : ''}.`,
+            `profile ${profile}: credential_process "${cmd}" failed (${err.message.split('\n')[0]})${errOut ? `: ${errOut.trim().slice(0, 300)}` : ''}. Run it by hand to see why, or fix credential_process in the AWS config file.`,
           ),
         );
       } else resolve(out);
@@ -68,13 +68,13 @@ export async function fromCredentialProcess(
   } catch {
     throw new KeylessError(
       SourceErrorCode.PROCESS_FAILED,
-      `profile ${profile}: credential_process did not print JSON.`,
+      `profile ${profile}: credential_process did not print JSON. Run it by hand: it must print the AWS credential_process JSON (Version 1) on stdout.`,
     );
   }
   if (parsed.Version !== 1 || !parsed.AccessKeyId || !parsed.SecretAccessKey) {
     throw new KeylessError(
       SourceErrorCode.PROCESS_FAILED,
-      `profile ${profile}: credential_process output needs Version 1, AccessKeyId and SecretAccessKey.`,
+      `profile ${profile}: credential_process output needs Version 1, AccessKeyId and SecretAccessKey. Run it by hand and check what it prints.`,
     );
   }
   return {

@@ -1,6 +1,7 @@
 // The only place an STS client is built (AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS honoured).
 import type { KeylessEnv } from '../config/env.js';
 import { awsClientConfig } from '../aws/client-config.js';
+import { awsFailureHint, awsFailureKind } from '../aws/failure.js';
 import { KeylessError } from '../errors.js';
 import type { Credentials } from './types.js';
 import { SourceErrorCode } from './errors.js';
@@ -37,11 +38,12 @@ export interface StsCalls {
   assumeRoleWithWebIdentity(params: WebIdentityParams): Promise<Credentials>;
 }
 
-function explain(err: unknown, what: string): KeylessError {
+export function explain(err: unknown, what: string): KeylessError {
   const e = err as { name?: string; message?: string };
+  const hint = awsFailureHint(err);
   return new KeylessError(
     SourceErrorCode.STS_FAILED,
-    `STS ${what} failed: ${e.name ?? 'Error'}: ${e.message ?? String(err)}`,
+    `STS ${what} failed: ${e.name ?? 'Error'}: ${e.message ?? String(err)}` + (hint ? `. ${hint}` : ''),
     {
       cause: err,
     },
@@ -124,7 +126,9 @@ export function stsCalls(env: KeylessEnv, region?: string): StsCalls {
         throw new KeylessError(
           OidcErrorCode.EXCHANGE_FAILED,
           `STS AssumeRoleWithWebIdentity ${p.roleArn} failed: ${e.name ?? 'Error'}: ${(e.message ?? '').slice(0, 300)}. ` +
-            webIdentityHint(e.name),
+            (awsFailureKind(err) === 'unreachable'
+              ? (awsFailureHint(err) as string)
+              : webIdentityHint(e.name)),
         );
       } finally {
         sts.destroy();

@@ -8,7 +8,10 @@ import {
   classifyAwsVaultItem,
   decodeItemFileName,
   decryptAwsVaultItem,
+  readAwsVaultDir,
 } from './import-aws-vault.js';
+import { tempDir } from '../../test/helpers/tmp.js';
+import { join } from 'node:path';
 
 describe('aws-vault file backend items', () => {
   test('decrypts a PBES2-HS256+A128KW / A256GCM item to its keyring item', () => {
@@ -67,6 +70,21 @@ describe('aws-vault file backend items', () => {
       'temp',
     );
     assert.equal(withToken.kind, 'skipped');
+  });
+
+  test('a missing folder is said before the passphrase is asked for; an empty one asks for none', async (t) => {
+    let asked = 0;
+    const ask = (): Promise<string> => {
+      asked++;
+      return Promise.reject(new Error('asked'));
+    };
+    const dir = await tempDir(t);
+    await assert.rejects(
+      readAwsVaultDir(join(dir, 'missing'), ask),
+      (e: unknown) => isKeylessError(e) && e.code === 'VAULT_IMPORT_UNREADABLE',
+    );
+    assert.deepEqual(await readAwsVaultDir(dir, ask), []);
+    assert.equal(asked, 0);
   });
 
   test('file names unescape "/" and "%" as aws-vault escapes them', () => {

@@ -124,13 +124,14 @@ export interface ReadAwsVaultOptions {
 }
 
 /**
- * Decrypts every item of an aws-vault key folder. Items the passphrase does not open are reported
+ * Decrypts every item of an aws-vault key folder (the passphrase, when a function, is asked for only
+ * when the folder lists and holds items). Items the passphrase does not open are reported
  * as skipped; when none opens, VAULT_IMPORT_BAD_PASSPHRASE. An unreadable folder is
  * VAULT_IMPORT_UNREADABLE.
  */
 export async function readAwsVaultDir(
   dir: string,
-  passphrase: string,
+  passphraseSource: string | (() => Promise<string>),
   options: ReadAwsVaultOptions = {},
 ): Promise<AwsVaultItem[]> {
   let names: string[];
@@ -144,6 +145,9 @@ export async function readAwsVaultDir(
       { cause: err },
     );
   }
+  // asked only once the folder is known to hold items: a missing folder is said first
+  const passphrase =
+    typeof passphraseSource === 'string' || names.length === 0 ? passphraseSource : await passphraseSource();
   const wanted = options.profiles !== undefined ? new Set(options.profiles) : undefined;
   const out: AwsVaultItem[] = [];
   let opened = 0;
@@ -164,7 +168,7 @@ export async function readAwsVaultDir(
     }
     let item: AwsVaultItem;
     try {
-      item = classifyAwsVaultItem(decryptAwsVaultItem(text, passphrase, path), file);
+      item = classifyAwsVaultItem(decryptAwsVaultItem(text, passphrase as string, path), file);
       opened++;
     } catch (err) {
       if (err instanceof AwsVaultPassphraseError) {

@@ -42,7 +42,11 @@ export interface OpenStoreOptions {
 export async function openStore(env: KeylessEnv, options: OpenStoreOptions = {}): Promise<VaultStore> {
   const paths = keylessPaths(env.keylessHome);
   const config = await readStoreConfig(paths.configFile);
-  const backend = resolveBackend(options.backend ?? nonEmpty(env.vars[BACKEND_ENV]) ?? config.backend);
+  const fromEnv = nonEmpty(env.vars[BACKEND_ENV]);
+  const backend = resolveBackend(
+    options.backend ?? fromEnv ?? config.backend,
+    options.backend !== undefined ? '--backend' : fromEnv !== undefined ? BACKEND_ENV : 'config.json',
+  );
   if (backend === 'keychain') {
     const { openKeychainStore } = await import('./keychain.js');
     return openKeychainStore();
@@ -63,8 +67,11 @@ export async function openStore(env: KeylessEnv, options: OpenStoreOptions = {})
   });
 }
 
-export function resolveBackend(name: string | undefined): BackendName {
+/** `from` names where the value came from (--backend, KEYLESS_BACKEND), so the error says what to fix. */
+export function resolveBackend(name: string | undefined, from?: string): BackendName {
   if (name === undefined) return 'file';
   if ((BACKENDS as readonly string[]).includes(name)) return name as BackendName;
-  throw usageError(`unknown vault backend "${name}": use "file" (default) or "keychain".`);
+  throw usageError(
+    `unknown vault backend "${name.slice(0, 40)}"${from ? ` (from ${from})` : ''}: use "file" (default) or "keychain".`,
+  );
 }

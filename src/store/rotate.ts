@@ -8,6 +8,7 @@
 // Each save is one atomic write, and in every saved state the record's key works, so a rotate
 // killed at any point is finished by running `keyless rotate` again (it resumes from the saved stage),
 // and every other command keeps working meanwhile. The AWS calls are injected (rotate-aws.ts).
+import { awsFailureHint } from '../aws/failure.js';
 import { KeylessError } from '../errors.js';
 import { redactAccessKeyId } from '../util/redact.js';
 import { VaultErrorCode } from './errors.js';
@@ -187,7 +188,11 @@ async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 function wrap(what: string, err: unknown): KeylessError {
   if (err instanceof KeylessError) return err;
-  return failed(`could not ${what}: ${(err as Error).name}: ${(err as Error).message}`, err);
+  const hint = awsFailureHint(err)?.replace(/\.$/, '');
+  return failed(
+    `could not ${what}: ${(err as Error).name}: ${(err as Error).message.replace(/\.$/, '')}${hint ? `. ${hint}` : ''}`,
+    err,
+  );
 }
 
 function failed(why: string, cause?: unknown): KeylessError {

@@ -178,7 +178,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       );
     route(req, res, url, session);
   });
-  const { port } = await listenOn(server, { host: HOST, port: options.port ?? 0 });
+  const { port } = await listenOn(
+    server,
+    { host: HOST, port: options.port ?? 0 },
+    'Choose another --port, or leave it out for a free one.',
+  );
   hostHeader = `${HOST}:${port}`;
   origin = `http://${hostHeader}`;
   return {

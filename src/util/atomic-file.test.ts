@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic, writeUserFile } from './atomic-file.js';
+import { isKeylessError } from '../errors.js';
 import { withLock } from './file-lock.js';
 import { tempDir } from '../../test/helpers/tmp.js';
 
@@ -33,4 +34,18 @@ test('withLock serialises concurrent writers', async (t) => {
     ),
   );
   assert.equal(maxInside, 1);
+});
+
+test('writeUserFile: a missing folder or a folder in the way is FILE_UNWRITABLE naming the option', async (t) => {
+  const dir = await tempDir(t);
+  const unwritable = (why: RegExp) => (err: unknown) =>
+    isKeylessError(err) && err.code === 'FILE_UNWRITABLE' && err.exitCode === 2 && why.test(err.message);
+  await assert.rejects(
+    writeUserFile('--token-file', join(dir, 'no', 'tok'), 'x', 0o600),
+    unwritable(/^cannot write --token-file .*tok \(its folder does not exist\)/),
+  );
+  await assert.rejects(writeUserFile('--output', dir, 'x', 0o644), unwritable(/--output .*\(/));
+  await writeUserFile('--output', join(dir, 'r.txt'), 'x', 0o644);
+  assert.equal(await readFile(join(dir, 'r.txt'), 'utf8'), 'x');
+  assert.equal((await stat(join(dir, 'r.txt'))).mode & 0o777, 0o644);
 });

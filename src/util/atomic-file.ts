@@ -2,7 +2,7 @@
 // A crash at any point leaves either the old file or the new one, never a torn one.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, chmod, lstat, stat } from 'node:fs/promises';
-import { KeylessError } from '../errors.js';
+import { CommonErrorCode, KeylessError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
 
 export const PRIVATE_DIR_MODE = 0o700;
@@ -107,5 +107,37 @@ async function fsyncDir(dir: string): Promise<void> {
     // Some filesystems refuse fsync on a directory; the rename is still atomic.
   } finally {
     await fh?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A file at a path the user named (--output, --token-file, ...), written atomically. Its folder is
+ * theirs: never created or re-moded. A folder that is missing or not writable is FILE_UNWRITABLE,
+ * naming the option, not an internal error.
+ */
+export async function writeUserFile(
+  option: string,
+  path: string,
+  data: string | Uint8Array,
+  mode: number,
+): Promise<void> {
+  try {
+    await writeFileAtomic(path, data, { mode, createDir: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    const why =
+      code === 'ENOENT'
+        ? 'its folder does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a folder'
+            : code;
+    throw new KeylessError(
+      CommonErrorCode.FILE_UNWRITABLE,
+      `cannot write ${option} ${path} (${why}). Name a file in a folder you can write to.`,
+      { cause: err },
+    );
   }
 }

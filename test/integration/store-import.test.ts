@@ -150,6 +150,14 @@ describe('keyless import aws-vault', () => {
     assert.equal(missing.code, 2);
     assert.equal(cliErrorCode(missing), 'VAULT_IMPORT_UNREADABLE');
     assert.match(missing.stderr, /--dir/);
+    // asked for only once the folder holds items (a missing folder is said first, above)
+    const id = fakeAccessKeyId();
+    await writeAwsVaultItem(
+      join(env.home, '.awsvault', 'keys'),
+      'dev',
+      awsVaultCredentials(id, fakeSecretAccessKey()),
+      AV_PASS,
+    );
     const noPass = await runKeyless(['import', 'aws-vault'], { env: { ...env.vars, KEYLESS_DEBUG: '1' } });
     assert.equal(cliErrorCode(noPass), 'VAULT_PASSPHRASE_REQUIRED');
     assert.match(noPass.stderr, /AWS_VAULT_FILE_PASSPHRASE/);

@@ -66,9 +66,10 @@ export function registerCredentialCommands(program: Command): void {
     .option('--duration <seconds>', 'session duration (900-43200)')
     .addHelpText(
       'after',
-      '\nIn ~/.aws/config:\n  [profile app]\n  credential_process = keyless export dev --format credential-process\n\n' +
+      '\nExamples:\n  eval "$(keyless export dev)"\n  keyless export dev --format json\n' +
+        '  eval "$(keyless export --oidc github --role-arn arn:aws:iam::123456789012:role/ci)"   # in CI\n' +
+        '\nIn ~/.aws/config:\n  [profile app]\n  credential_process = keyless export dev --format credential-process\n\n' +
         'Secrets go to stdout only. Vault leases are not revoked by export (the consumer holds the credentials).\n' +
-        '\nIn CI:\n  eval "$(keyless export --oidc github --role-arn arn:aws:iam::123456789012:role/ci)"\n' +
         OIDC_HELP,
     )
     .action(

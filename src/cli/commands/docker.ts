@@ -154,10 +154,10 @@ function registerBuildCommand(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExample:\n  keyless build --profile dev -- -t app .\n\n' +
+      '\nExamples:\n  keyless build --profile dev -- -t app .\n' +
+        '  keyless build --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- -t app .\n\n' +
         'In the Dockerfile: RUN --mount=type=secret,id=aws,target=/root/.aws/credentials aws s3 cp ...\n' +
         'Exit 1 when the built image holds the secret. KEYLESS_DOCKER names the docker CLI.\n' +
-        '  keyless build --oidc github --role-arn arn:aws:iam::123456789012:role/ci -- -t app .\n' +
         OIDC_HELP,
     )
     .action(

@@ -19,7 +19,11 @@ export function registerDoctorCommands(program: Command): void {
       '--clock',
       "also compare this host's clock with AWS's (one unsigned request to the STS endpoint; AWS refuses signatures 5 minutes off)",
     )
-    .addHelpText('after', '\nExit status 1 when any check fails.')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless doctor\n  keyless doctor --container app --json\n' +
+        '  keyless doctor --instance-id i-0123456789abcdef0 --profile ops --clock\n\nExit status 1 when any check fails.',
+    )
     .action(
       action(
         async (opts: {

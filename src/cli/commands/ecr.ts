@@ -48,6 +48,11 @@ export function registerEcrCommands(program: Command): void {
     )
     .argument('<registry>', 'ECR registry host')
     .option('--print-password', 'print the password on stdout instead of logging in (for other tools)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless ecr login 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n' +
+        '  keyless ecr login 123456789012.dkr.ecr.eu-west-1.amazonaws.com --print-password | skopeo login --password-stdin -u AWS 123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    )
     .action(
       action(async (registry: string, opts: { printPassword?: boolean }) => {
         const { runEcrLogin } = await import('./ecr/login.js');
@@ -61,6 +66,7 @@ export function registerEcrCommands(program: Command): void {
     .command('list')
     .description('the cached tokens: registry, identity, expiry (never a token)')
     .option('--json', 'one JSON document')
+    .addHelpText('after', '\nExamples:\n  keyless ecr cache list\n  keyless ecr cache list --json')
     .action(
       action(async (opts: { json?: boolean }) => {
         const { runEcrCacheList } = await import('./ecr/configure.js');
@@ -70,6 +76,7 @@ export function registerEcrCommands(program: Command): void {
   cache
     .command('clear')
     .description('forget every cached ECR token (the next pull asks ECR again)')
+    .addHelpText('after', '\nExample:\n  keyless ecr cache clear   # after changing the role a registry uses')
     .action(
       action(async () => {
         const { loadEnv } = await import('../../config/env.js');

@@ -62,6 +62,11 @@ export function registerInfraCommands(program: Command): void {
     .requiredOption('--bucket <bucket>', 'bucket name')
     .option('--prefix <prefix>', 'key prefix')
     .addOption(format())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless policy s3 --access read --bucket my-bucket --prefix reports/\n' +
+        '  keyless policy s3 --access write --bucket my-bucket --format hcl',
+    )
     .action(
       action(async (opts: { access: 'read' | 'write'; bucket: string; prefix?: string; format: string }) => {
         const { runPolicy } = await import('./infra/policy.js');
@@ -74,6 +79,11 @@ export function registerInfraCommands(program: Command): void {
     .requiredOption('--name <name>', 'role and instance profile name')
     .option('--policy-file <file...>', 'policy documents (JSON) to put on the role')
     .addOption(format())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless policy s3 --access read --bucket my-bucket > s3-read.json\n' +
+        '  keyless policy ec2-role --name app-node --policy-file s3-read.json --format hcl',
+    )
     .action(
       action(async (opts: { name: string; policyFile?: string[]; format: string }) => {
         const { runPolicy } = await import('./infra/policy.js');
@@ -140,6 +150,12 @@ export function registerInfraCommands(program: Command): void {
     .option('--dry-run', 'show what would change, change nothing')
     .option('--profile <profile>', 'credentials profile (default AWS_PROFILE)')
     .option('--region <region>', 'region (default from the profile or AWS_REGION)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless ec2 metadata-options --instance-id i-0123456789abcdef0 --dry-run\n' +
+        '  keyless ec2 metadata-options --instance-id i-0123456789abcdef0 --hop-limit 2 --tokens required\n' +
+        '  keyless ec2 metadata-options --launch-template-id lt-0123456789abcdef0 --profile ops',
+    )
     .action(
       action(async (opts: Ec2Flags) => {
         const { runMetadataOptions } = await import('./infra/ec2.js');

@@ -1,5 +1,5 @@
 // Registers `keyless status` and `keyless ui`: who holds which role right now. Bodies load lazily.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { action } from '../action.js';
 
 export function registerStatusCommands(program: Command): void {
@@ -26,7 +26,7 @@ export function registerStatusCommands(program: Command): void {
       'a local web page with the same live view, plus revoke a client, refresh a lease, stop the server and a filterable audit log',
     )
     .option('--no-open', 'only print the address; do not open a browser')
-    .option('--port <port>', 'port on 127.0.0.1 (default: a free one)', '0')
+    .addOption(new Option('--port <port>', 'port on 127.0.0.1').default('0', 'a free one'))
     .addHelpText(
       'after',
       '\nThe page listens on 127.0.0.1 only. The printed address carries a one-time login token; opening it\n' +

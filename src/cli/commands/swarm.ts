@@ -105,6 +105,11 @@ function registerAgentCommands(swarm: Command): void {
       'Swarm secrets the agent needs to reach its source (e.g. a Vault token), mounted at /run/secrets/NAME',
     )
     .option('--name <name>', 'service name', 'keyless-agent')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless swarm agent install --image REGISTRY/keyless:VERSION --source-profile node-base\n' +
+        '  keyless swarm agent install --image REGISTRY/keyless:VERSION --oidc file:/run/secrets/ci-token --secret ci-token',
+    )
     .action(
       action(async (opts: AgentInstallOptions) => {
         const { runAgentInstall } = await import('./swarm/agent.js');
@@ -123,6 +128,11 @@ function registerAgentCommands(swarm: Command): void {
       '--region <region>',
       'AWS_REGION / AWS_DEFAULT_REGION for the tasks (kept if the service sets its own)',
     )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless swarm attach api --profile prod\n' +
+        '  keyless swarm attach api --role-arn arn:aws:iam::123456789012:role/api --region eu-west-1',
+    )
     .action(
       action(async (service: string, opts: AttachCliOptions) => {
         const { runAttach } = await import('./swarm/agent.js');
@@ -133,6 +143,7 @@ function registerAgentCommands(swarm: Command): void {
     .command('detach')
     .description('take the keyless role label and credentials URI out of SERVICE')
     .argument('<service>', 'service name or id')
+    .addHelpText('after', '\nExample:\n  keyless swarm detach api')
     .action(
       action(async (service: string) => {
         const { runDetach } = await import('./swarm/agent.js');
@@ -216,6 +227,10 @@ function registerSecretCommands(swarm: Command): void {
       '--refresh-before <seconds>',
       'rotate when less than this is left (default: half the session duration)',
     )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  keyless swarm secret rotate --once       # from cron\n  keyless swarm secret rotate api --now',
+    )
     .action(
       action(async (services: string[], opts: SecretRotateOptions) => {
         const { runSecretRotate } = await import('./swarm/secret.js');
@@ -228,6 +243,7 @@ function registerSecretCommands(swarm: Command): void {
       'take away everything keyless added to SERVICE (secret, env, labels) and delete its keyless secrets',
     )
     .argument('<service>', 'service name or id')
+    .addHelpText('after', '\nExample:\n  keyless swarm secret remove api')
     .action(
       action(async (service: string) => {
         const { runSecretRemove } = await import('./swarm/secret.js');

@@ -2,6 +2,8 @@
 // instance's metadata options through the EC2 API and explains what they mean for containers.
 import type { KeylessEnv } from '../../config/env.js';
 import { awsClientConfig } from '../../aws/client-config.js';
+import { awsFailureHint } from '../../aws/failure.js';
+import { isKeylessError } from '../../errors.js';
 import { createCredentialSource } from '../../sources/index.js';
 import type { CheckResult } from '../types.js';
 
@@ -52,7 +54,9 @@ export async function checkInstance(env: KeylessEnv, id: string, profile?: strin
       title: `instance ${id} metadata options`,
       status: 'fail',
       found: (err as Error).message,
-      fix: 'check --instance-id, the region and the ec2:DescribeInstances permission',
+      fix: isKeylessError(err)
+        ? 'do what the message says, or pass --profile with credentials that work'
+        : (awsFailureHint(err) ?? 'check --instance-id, the region and the ec2:DescribeInstances permission'),
     };
   } finally {
     ec2.destroy();

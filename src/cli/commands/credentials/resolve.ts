@@ -10,6 +10,10 @@ export async function sourceFromFlags(
   profile: string | undefined,
   flags: CredentialFlags,
 ): Promise<{ env: KeylessEnv; source: DisposableSource }> {
+  if (profile === '')
+    throw usageError(
+      'the profile name is empty (an unset variable?): name a profile, or leave it out for AWS_PROFILE, then "default".',
+    );
   const env = loadEnv();
   const oidc = oidcSpecFromFlags(flags);
   if (oidc && profile !== undefined)

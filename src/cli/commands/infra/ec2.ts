@@ -3,7 +3,8 @@
 // to keep is sent explicitly; the change is polled until State is "applied".
 import { awsClientConfig } from '../../../aws/client-config.js';
 import { loadEnv } from '../../../config/env.js';
-import { KeylessError, usageError } from '../../../errors.js';
+import { isKeylessError, KeylessError, usageError } from '../../../errors.js';
+import { awsFailureHint, awsFailureMessage } from '../../../aws/failure.js';
 import { createCredentialSource } from '../../../sources/index.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
@@ -121,7 +122,21 @@ export async function runMetadataOptions(flags: Ec2Flags): Promise<ExitCode> {
       'EC2_OPTIONS_PENDING',
       `instance ${id}: the new metadata options are still pending after 60 s; check again with keyless ec2 metadata-options --instance-id ${id} --dry-run.`,
     );
+  } catch (err) {
+    throw ec2Failed(err);
   } finally {
     ec2.destroy();
   }
+}
+
+/** An EC2 API failure as the user's error: the SDK's message and what to check (never an internal error). */
+export function ec2Failed(err: unknown): KeylessError {
+  if (isKeylessError(err)) return err;
+  return new KeylessError(
+    'EC2_API_FAILED',
+    `the EC2 API call failed: ${awsFailureMessage(err)}. ` +
+      (awsFailureHint(err) ??
+        'Check --instance-id / --launch-template-id, --region and the ec2:Describe*/Modify* permissions.'),
+    { cause: err },
+  );
 }

@@ -1,6 +1,7 @@
 // Body of `keyless policy oidc-trust`.
-import { KeylessError, usageError } from '../../../errors.js';
+import { usageError } from '../../../errors.js';
 import { oidcProviderArn, oidcTrust } from '../../../iac/oidc-trust.js';
+import { checkRoleName } from '../../../iac/policy.js';
 import { renderOidcTrustHcl } from '../../../iac/render-oidc-hcl.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
@@ -13,11 +14,7 @@ export async function runOidcTrust(flags: OidcTrustFlags): Promise<ExitCode> {
   if (!provider)
     throw usageError('name the repositories: --github ORG/REPO[:QUALIFIER] or --gitlab GROUP/PROJECT[:REF].');
   if (flags.gitlabUrl && provider !== 'gitlab') throw usageError('--gitlab-url goes with --gitlab.');
-  if (!/^[\w+=,.@-]{1,64}$/.test(flags.roleName))
-    throw new KeylessError(
-      'IAC_INVALID_INPUT',
-      `--role-name "${flags.roleName}" is not a valid IAM role name.`,
-    );
+  checkRoleName('--role-name', flags.roleName);
   const trust = oidcTrust({
     provider,
     subjects: (provider === 'github' ? flags.github : flags.gitlab) ?? [],

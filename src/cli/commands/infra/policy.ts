@@ -2,7 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { KeylessError } from '../../../errors.js';
-import { ec2TrustPolicy, ecrPolicy, s3Policy, type PolicyDocument } from '../../../iac/policy.js';
+import {
+  checkRoleName,
+  ec2TrustPolicy,
+  ecrPolicy,
+  s3Policy,
+  type PolicyDocument,
+} from '../../../iac/policy.js';
 import { renderEc2RoleHcl, renderPolicyDocumentHcl } from '../../../iac/render-hcl.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
@@ -14,8 +20,7 @@ type PolicyRequest =
 
 export async function runPolicy(r: PolicyRequest): Promise<ExitCode> {
   if (r.kind === 'ec2-role') {
-    if (!/^[\w+=,.@-]{1,64}$/.test(r.name))
-      throw new KeylessError('IAC_INVALID_INPUT', `--name "${r.name}" is not a valid IAM role name.`);
+    checkRoleName('--name', r.name);
     const policies: { name: string; doc: PolicyDocument }[] = [];
     for (const f of r.policyFile ?? []) {
       let doc: PolicyDocument;

@@ -1,7 +1,7 @@
 // Body of `keyless scan`.
 import { readFile, stat } from 'node:fs/promises';
 import { loadEnv, type KeylessEnv } from '../../../config/env.js';
-import { KeylessError } from '../../../errors.js';
+import { KeylessError, usageError } from '../../../errors.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
 import { renderJson, renderSarif, renderText } from '../../../scan/reports.js';
 import { dedupeFindings, sortFindings } from '../../../scan/findings.js';
@@ -17,7 +17,7 @@ import {
 } from '../../../scan/targets.js';
 import { ImageProgress, renderProgress } from '../../../scan/progress.js';
 import { severityRank, type Finding, type Severity } from '../../../scan/types.js';
-import { writeFileAtomic } from '../../../util/atomic-file.js';
+import { writeUserFile } from '../../../util/atomic-file.js';
 import { output } from '../../output.js';
 import { createStatusLine, progressEnabled, type StatusLine } from '../../progress.js';
 import { keylessVersion } from '../../version.js';
@@ -30,6 +30,8 @@ async function scanTarget(
   docker: () => ReturnType<typeof dockerClientFromEnv>,
   options: TargetScanOptions,
 ): Promise<Finding[]> {
+  if (target.trim() === '')
+    throw usageError('a scan target is empty (an unset variable?): name a path, an image or a container.');
   const kind = flags.kind;
   const st = await stat(target).catch(() => undefined);
   if (kind === 'image') return scanImageRef(docker(), target, options);
@@ -43,6 +45,12 @@ async function scanTarget(
       target,
       kind === 'auto' ? kindOfFile(target) : (kind as ReturnType<typeof kindOfFile>),
       options,
+    );
+  // an image reference or container name never starts with / . or ~: that is a path that is not there
+  if (st === undefined && /^[/.~]/.test(target))
+    throw new KeylessError(
+      'SCAN_TARGET_NOT_FOUND',
+      `${target}: no such file or directory. Check the path (image references and container names do not start with / . or ~).`,
     );
   // not a path: a container by id or name, else an image by reference
   const client = docker();
@@ -192,11 +200,11 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
   }
   findings = sortFindings(findings);
   if (flags.writeBaseline)
-    await writeFileAtomic(
+    await writeUserFile(
+      '--write-baseline',
       flags.writeBaseline,
       JSON.stringify({ version: 1, fingerprints: findings.map((f) => f.fingerprint) }, null, 2),
-      // a user's path: its folder is theirs (never created or re-moded as a private one)
-      { mode: 0o644, createDir: false },
+      0o644,
     );
   const version = keylessVersion();
   const text =
@@ -205,7 +213,7 @@ export async function runScan(targets: string[], flags: ScanFlags): Promise<Exit
       : flags.format === 'sarif'
         ? renderSarif(findings, { version })
         : renderText(findings);
-  if (flags.output) await writeFileAtomic(flags.output, `${text}\n`, { mode: 0o644, createDir: false });
+  if (flags.output) await writeUserFile('--output', flags.output, `${text}\n`, 0o644);
   else output.data(text);
   if (flags.failOn === 'never') return 0;
   const threshold = severityRank(flags.failOn as Severity);

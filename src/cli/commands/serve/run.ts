@@ -20,7 +20,7 @@ import { createCredentialSource, type DisposableSource } from '../../../sources/
 import { SERVER_REUSE_FRACTION } from '../../../sources/run-plan.js';
 import { formatOidcSpec, oidcSpecFromFlags, parseOidcSpec } from '../../../sources/oidc/index.js';
 import { planWebIdentity } from '../../../sources/plan.js';
-import { ensurePrivateDir, writeFileAtomic } from '../../../util/atomic-file.js';
+import { ensurePrivateDir, writeFileAtomic, writeUserFile } from '../../../util/atomic-file.js';
 import { output } from '../../output.js';
 import type { ExitCode } from '../../action.js';
 import type { ServeFlags } from '../serve.js';
@@ -98,6 +98,15 @@ interface ServeSettings {
   listen: ListenAddress[];
   endpointMode: 'host' | 'container';
   channel: ChannelChoice;
+}
+
+/** What `serve --daemon` reports when the server it started did not come up: its error (one period), and its log. */
+export function daemonStartFailure(
+  outcome: { error?: string; exit?: number | null },
+  logFile: string,
+): string {
+  const why = outcome.error?.replace(/\.+\s*$/, '') ?? `it exited with status ${outcome.exit ?? '?'}`;
+  return `the background server did not start: ${why}. Its log: ${logFile}`;
 }
 
 async function serveForeground(flags: ServeFlags, settings: ServeSettings): Promise<ExitCode> {
@@ -269,8 +278,7 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
       ...(endpoint ? { ensureEndpoint: () => (endpoint as EndpointManager).ensure() } : {}),
     },
   );
-  if (flags.tokenFile)
-    await writeFileAtomic(resolve(flags.tokenFile), token, { mode: 0o600, createDir: false });
+  if (flags.tokenFile) await writeUserFile('--token-file', resolve(flags.tokenFile), token, 0o600);
   const first = server.addresses[0];
   const base = first
     ? `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`
@@ -368,10 +376,7 @@ async function startDaemon(dir: string, logFile: string, pidFile: string): Promi
   });
   if (!outcome.ready) {
     child.kill('SIGTERM');
-    throw new KeylessError(
-      'SERVER_START_FAILED',
-      `the background server did not start: ${outcome.error ?? `it exited with status ${outcome.exit ?? '?'}`}. Its log: ${logFile}`,
-    );
+    throw new KeylessError('SERVER_START_FAILED', daemonStartFailure(outcome, logFile));
   }
   child.unref();
   child.disconnect?.();

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { loadEnv } from '../../../config/env.js';
 import { usageError } from '../../../errors.js';
 import { dockerClientFromEnv } from '../../../docker/engine/index.js';
+import { swarmState } from '../../../docker/engine/swarm.js';
 import { startSwarmAgent, effectiveRefreshBefore } from '../../../docker/swarm/agent.js';
 import { ensureLinkLocalAddress } from '../../../docker/swarm/link-local-address.js';
 import { startAgentStatusSocket } from '../../../docker/swarm/agent-status.js';
@@ -28,6 +29,12 @@ function hostPort(value: string): { host: string; port: number } {
   const m = /^([^:]+):(\d{1,5})$/.exec(value);
   if (!m) throw usageError(`--listen must be HOST:PORT, got "${value}".`);
   return { host: m[1] as string, port: Number(m[2]) };
+}
+
+/** The agent serves Swarm tasks: on an engine that is in no swarm it would wait for nothing. */
+export function swarmNodeWarning(state: string | undefined, engine: string): string | undefined {
+  if (state === undefined || state === 'active') return undefined;
+  return `the Docker engine at ${engine} is not in a swarm (state: ${state}): no task will ask this agent until the node joins one (docker swarm join), or point DOCKER_HOST at a swarm node.`;
 }
 
 export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
@@ -89,6 +96,11 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
   output.info(
     `keyless swarm agent serving http://${agent.address}/v1/creds/… to attached services' tasks on this node`,
   );
+  const notInSwarm = swarmNodeWarning(
+    await swarmState(dockerClientFromEnv(env)).catch(() => undefined),
+    dockerClientFromEnv(env).endpoint.description,
+  );
+  if (notInSwarm) output.warn(notInSwarm);
   if (oidc)
     output.info(
       `roles of services attached with --role-arn come from a web identity token from ${describeOidcSpec(oidc)}`,

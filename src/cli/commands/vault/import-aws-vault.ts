@@ -20,10 +20,9 @@ export async function runImportAwsVault(opts: {
 }): Promise<ExitCode> {
   const env = loadEnv();
   const dir = opts.dir ?? nonEmpty(env.vars.AWS_VAULT_FILE_DIR) ?? join(env.home, '.awsvault', 'keys');
-  const passphrase = await awsVaultPassphrase(env.vars[AWS_VAULT_PASSPHRASE_ENV], dir);
   const items = await readAwsVaultDir(
     dir,
-    passphrase,
+    () => awsVaultPassphrase(env.vars[AWS_VAULT_PASSPHRASE_ENV], dir),
     opts.profile !== undefined ? { profiles: opts.profile } : {},
   );
   for (const wanted of opts.profile ?? []) {

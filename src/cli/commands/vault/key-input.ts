@@ -28,12 +28,23 @@ export async function readKeyInput(env: KeylessEnv, fromEnv: boolean): Promise<L
     const secret = await hiddenTtyPrompt('AWS secret access key:');
     return validateKey(id.trim(), secret.trim());
   }
-  const lines = (await readStdin()).split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) {
+  return keyFromStdinText(await readStdin());
+}
+
+/** Two non-empty lines piped to stdin: the access key id, then the secret. */
+export function keyFromStdinText(text: string): LongTermKey {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length === 0) {
     throw new KeylessError(
       VaultErrorCode.KEY_INPUT_MISSING,
       'no terminal to ask for the keys on: pass --env with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, ' +
         'or pipe two lines (access key id, then secret) to stdin.',
+    );
+  }
+  if (lines.length === 1) {
+    throw new KeylessError(
+      VaultErrorCode.KEY_INPUT_MISSING,
+      'stdin holds one line; keyless add expects two: the access key id, then the secret access key. Nothing was stored.',
     );
   }
   return validateKey((lines[0] as string).trim(), (lines[1] as string).trim());
