@@ -17,7 +17,7 @@ export function registerCompletionCommands(program: Command): void {
     .addOption(new Option('--profiles', 'print the profile names the scripts complete').hideHelp())
     .addHelpText(
       'after',
-      '\nInstall:\n' +
+      '\nExamples:\n' +
         '  bash: keyless completion bash > ~/.local/share/bash-completion/completions/keyless\n' +
         '  zsh:  in ~/.zshrc: source <(keyless completion zsh)\n' +
         '  fish: keyless completion fish > ~/.config/fish/completions/keyless.fish\n' +
