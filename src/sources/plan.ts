@@ -65,17 +65,22 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+/;
 export const WEB_IDENTITY_PLAN = 'web-identity';
 export const MAX_DURATION = 43_200;
 
-function invalid(profile: string, key: string, message: string): KeylessError {
-  return new KeylessError(
-    SourceErrorCode.CONFIG_INVALID,
-    `~/.aws/config [profile ${profile}] ${key}: ${message}`,
-  );
+const DEFAULT_CONFIG_NAME = '~/.aws/config';
+
+/** How messages name the files: the paths they were read from (AWS_CONFIG_FILE...), else the defaults. */
+function fileNames(files: ProfileFiles): { config: string; credentials: string } {
+  return files.paths ?? { config: DEFAULT_CONFIG_NAME, credentials: '~/.aws/credentials' };
+}
+
+function invalid(profile: string, key: string, message: string, where = DEFAULT_CONFIG_NAME): KeylessError {
+  return new KeylessError(SourceErrorCode.CONFIG_INVALID, `${where} [profile ${profile}] ${key}: ${message}`);
 }
 
 export function parseDuration(
   profile: string,
   value: string | undefined,
   key = 'duration_seconds',
+  where = DEFAULT_CONFIG_NAME,
 ): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
@@ -84,6 +89,7 @@ export function parseDuration(
       profile,
       key,
       `expected a whole number of seconds from ${MIN_DURATION} to ${MAX_DURATION}, got "${clip(value)}"`,
+      where,
     );
   }
   return n;
@@ -106,6 +112,7 @@ function settingsOf(
  * (its keys live in the store); whether the store has them is checked when the plan runs.
  */
 export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
+  const names = fileNames(files);
   const reasons: string[] = [];
   const warnings: string[] = [];
   const roles: RoleStep[] = [];
@@ -116,7 +123,7 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
     if (visited.includes(current)) {
       throw new KeylessError(
         SourceErrorCode.CYCLE,
-        `profile ${profile}: source_profile chain loops (${[...visited, current].join(' → ')}). Fix source_profile in ~/.aws/config.`,
+        `profile ${profile}: source_profile chain loops (${[...visited, current].join(' → ')}). Fix source_profile in ${names.config}.`,
       );
     }
     visited.push(current);
@@ -130,6 +137,7 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
           current,
           'role_arn',
           `"${clip(roleArn)}" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
+          names.config,
         );
       if (s.web_identity_token_file) {
         // botocore's rule: role_arn with web_identity_token_file is a web identity profile, and
@@ -138,7 +146,7 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
           warnings.push(
             `profile ${current} has web_identity_token_file, so its ${s.source_profile ? 'source_profile' : 'credential_source'} is not used (as in the AWS CLI).`,
           );
-        const d = parseDuration(current, s.duration_seconds);
+        const d = parseDuration(current, s.duration_seconds, 'duration_seconds', names.config);
         reasons.push(
           `${current}: AssumeRoleWithWebIdentity ${roleArn} with the token in ${s.web_identity_token_file}`,
         );
@@ -154,7 +162,7 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
       const step: RoleStep = { kind: 'assume-role', profile: current, roleArn };
       if (s.external_id) step.externalId = s.external_id;
       if (s.role_session_name) step.roleSessionName = s.role_session_name;
-      const d = parseDuration(current, s.duration_seconds);
+      const d = parseDuration(current, s.duration_seconds, 'duration_seconds', names.config);
       if (d !== undefined) step.durationSeconds = d;
       if (s.mfa_serial) step.mfaSerial = s.mfa_serial;
       roles.unshift(step);
@@ -174,12 +182,14 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
           current,
           'credential_source',
           `"${s.credential_source}" is not supported by keyless; use source_profile`,
+          names.config,
         );
       }
       throw invalid(
         current,
         'role_arn',
         'needs source_profile (the profile whose credentials assume the role)',
+        names.config,
       );
     }
     if (s.web_identity_token_file)
@@ -187,15 +197,19 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
         current,
         'web_identity_token_file',
         'needs role_arn (the role the token is exchanged for)',
+        names.config,
       );
     if (s.source_profile && !s.vault_path)
       throw invalid(
         current,
         'source_profile',
         `"${clip(s.source_profile)}" is set but role_arn is missing: source_profile only names the profile whose keys assume role_arn. Add role_arn, or remove source_profile.`,
+        names.config,
       );
     if (!config && !creds && visited.length === 1) {
-      reasons.push(`${current}: not in ~/.aws/config or credentials: long-term keys from the keyless vault`);
+      reasons.push(
+        `${current}: not in ${names.config} or ${names.credentials}: long-term keys from the keyless vault`,
+      );
       return finish({ kind: 'long-term', profile: current }, s);
     }
     if (!config && !creds) {
@@ -216,7 +230,7 @@ export function planProfile(files: ProfileFiles, profile: string): SourcePlan {
       };
       plan.sessionToken = {};
       if (top.mfa_serial) plan.sessionToken.mfaSerial = top.mfa_serial;
-      const d = parseDuration(profile, top.duration_seconds);
+      const d = parseDuration(profile, top.duration_seconds, 'duration_seconds', names.config);
       if (d !== undefined) plan.sessionToken.durationSeconds = d;
       reasons.push(
         `${profile}: GetSessionToken${top.mfa_serial ? ' with MFA' : ''} (long-term keys only ever call STS)`,
@@ -263,7 +277,7 @@ function base(
       };
     }
     warnings.push(
-      `profile ${name} has plaintext long-term keys in ${files.credentials.has(name) ? '~/.aws/credentials' : '~/.aws/config'}; move them into keyless (keyless add ${name}) and delete them there.`,
+      `profile ${name} has plaintext long-term keys in ${files.credentials.has(name) ? fileNames(files).credentials : fileNames(files).config}; move them into keyless (keyless add ${name}) and delete them there.`,
     );
     reasons.push(`${name}: long-term keys (keyless vault first, then the plaintext file)`);
     return { kind: 'long-term', profile: name, plaintext: { accessKeyId: id, secretAccessKey: secret } };

@@ -12,6 +12,8 @@ export interface ProfileFiles {
   ssoSessions: Map<string, ProfileSettings>;
   /** profile name → settings from the credentials file */
   credentials: Map<string, ProfileSettings>;
+  /** where they were read from (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE), for messages */
+  paths?: { config: string; credentials: string };
 }
 
 interface Section {

@@ -36,5 +36,8 @@ export async function readProfileFiles(env: KeylessEnv): Promise<ProfileFiles> {
           '\nFix these lines (the AWS CLI refuses them too).',
       );
   }
-  return parseProfileFiles(config, credentials);
+  return {
+    ...parseProfileFiles(config, credentials),
+    paths: { config: env.awsConfigFile, credentials: env.awsSharedCredentialsFile },
+  };
 }

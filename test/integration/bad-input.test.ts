@@ -73,4 +73,6 @@ test('a profile naming itself as source_profile without keys, and source_profile
   const b = await runKeyless(['export', 'norole', '--format', 'env'], { env: te.vars });
   assert.equal(b.code, 2);
   assert.match(b.stderr, /\[profile norole\] source_profile: "dev" is set but role_arn is missing/);
+  // the file named is the one read (AWS_CONFIG_FILE), not ~/.aws/config
+  assert.ok(b.stderr.includes(`${te.awsConfigFile} [profile norole]`), b.stderr);
 });
