@@ -101,6 +101,10 @@ export async function createCredentialSource(
   if (context.mfaToken !== undefined) {
     const token = context.mfaToken;
     mfa = async () => token;
+    if (!plan.sessionToken?.mfaSerial && !plan.roles.some((r) => r.mfaSerial))
+      plan.warnings.push(
+        `--mfa-token is not used: profile ${plan.profile} has no mfa_serial (set mfa_serial in its profile to use MFA).`,
+      );
   }
   const run = async () =>
     runPlan(

@@ -107,6 +107,11 @@ describe('keyless exec and export (moto, signature checks on)', () => {
     });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(moto.countRequests('AssumeRole'), 1, 'MFA asked once: the session is reused');
+    assert.doesNotMatch(yes.stderr, /--mfa-token is not used/);
+    // on a profile without mfa_serial the code is not silently dropped: the user is told
+    const unused = await runKeyless(['exec', 'app', '--mfa-token', '123456', '--', 'true'], { env: te.vars });
+    assert.equal(unused.code, 0, unused.stderr);
+    assert.match(unused.stderr, /--mfa-token is not used: profile app has no mfa_serial/);
   });
 
   test("exec passes the command's exit status and signal death through", async (t) => {
