@@ -250,13 +250,11 @@ export function createHandler(
     confirmed = false,
   ): void => {
     const clientTag = hashId(id).slice(0, 12);
-    if (
+    const elsewhere =
       client.boundAddress !== undefined &&
       client.boundAddress !== address &&
-      !client.alsoAt?.includes(address) &&
-      options.confirmClientAddress &&
-      !confirmed
-    ) {
+      !client.alsoAt?.includes(address);
+    if (elsewhere && options.confirmClientAddress && !confirmed) {
       options
         .confirmClientAddress(client.idHash, address)
         .then((ok) => {
@@ -266,11 +264,7 @@ export function createHandler(
         .catch((err: Error) => error(res, 500, 'InternalError', `cannot look up the client: ${err.message}`));
       return;
     }
-    if (
-      client.boundAddress !== undefined &&
-      client.boundAddress !== address &&
-      !client.alsoAt?.includes(address)
-    ) {
+    if (elsewhere) {
       audit({
         source: address,
         endpoint: 'ecs',
