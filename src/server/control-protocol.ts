@@ -30,6 +30,12 @@ export interface ControlClient {
   status(): Promise<ServerStatus>;
   /** container mode: make sure the endpoint container runs and reached the channel */
   ensureEndpoint(): Promise<EndpointStatusWire>;
+  /**
+   * Gets (or reuses) the role's session in the server now: keyless run / compose ask before a container
+   * starts, so a wrong profile is their error (not an SDK error inside the container) and the first
+   * request is answered from memory. Only the expiry comes back, never a credential.
+   */
+  checkLease(key: { profile?: string; roleArn?: string; oidc?: string }): Promise<{ expiration?: string }>;
   close(): void;
 }
 

@@ -76,6 +76,23 @@ export async function startControlSocket(
           );
           return;
         }
+        if (req.method === 'POST' && url === '/leases/check') {
+          const key = {
+            ...(input.profile ? { profile: input.profile } : {}),
+            ...(input.roleArn ? { roleArn: input.roleArn } : {}),
+            ...(input.oidc ? { oidc: input.oidc } : {}),
+          };
+          table
+            .lease(key)
+            .get()
+            .then(
+              (c) => reply(200, c.expiration ? { expiration: c.expiration.toISOString() } : {}),
+              // the source's own message (names the profile and what to fix; never a secret)
+              (err: Error & { code?: string }) =>
+                reply(502, { error: err.message, code: err.code ?? 'LEASE_UNAVAILABLE' }),
+            );
+          return;
+        }
         if (req.method === 'POST' && url === '/clients/revoke')
           return reply(200, { revoked: table.revoke(input.id ?? '') });
         if (extras.status) {
@@ -142,11 +159,15 @@ export function controlCall<T>(socketPath: string, method: string, path: string,
               new KeylessError('SERVER_CONTROL', `credential server answered ${path} with non-JSON`),
             );
           }
+          // 502: the server could not do it (the endpoint, the engine, the credential source): its
+          // own error, as if this command had met it
+          const theirs =
+            res.statusCode === 502 || Boolean(value.code && /^ENDPOINT_|^DOCKER_/.test(value.code));
           if ((res.statusCode ?? 500) >= 400)
             reject(
               new KeylessError(
-                value.code && /^ENDPOINT_|^DOCKER_/.test(value.code) ? value.code : 'SERVER_CONTROL',
-                value.code && /^ENDPOINT_|^DOCKER_/.test(value.code)
+                theirs && value.code ? value.code : 'SERVER_CONTROL',
+                theirs
                   ? (value.error ?? `HTTP ${res.statusCode}`)
                   : `credential server refused ${path}: ${value.error ?? res.statusCode}`,
               ),
@@ -183,6 +204,7 @@ export function controlClient(socketPath: string): ControlClient {
     },
     status: () => controlCall(socketPath, 'GET', '/status'),
     ensureEndpoint: () => controlCall(socketPath, 'POST', '/endpoint/ensure'),
+    checkLease: (key) => controlCall(socketPath, 'POST', '/leases/check', key),
     close: () => undefined,
   };
 }

@@ -210,6 +210,21 @@ except Exception as e:
     assert.equal(res.status, 404);
   });
 
+  test("a profile the server cannot use is the command's error before any container starts", async (t) => {
+    if (ctx.skip) return t.skip('no Docker');
+    const te = ctx.te as TestEnv;
+    const name = `keyless-nope-${Date.now()}`;
+    const r = await runKeyless(
+      ['run', '--profile', 'nope', '--', '--rm', '--name', name, '--pull', 'never', ctx.image, '/bin/true'],
+      { env: te.vars, timeoutMs: 60_000 },
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /nope/);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    const { stdout } = await docker(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Names}}']);
+    assert.equal(stdout.trim(), '', 'no container was created');
+  });
+
   test('a container restarted by its restart policy gets credentials again (the id is not revoked for good when it dies)', async (t) => {
     if (ctx.skip) return t.skip('no Docker');
     const te = ctx.te as TestEnv;

@@ -145,8 +145,24 @@ export async function runCompose(args: string[], flags: ComposeFlags): Promise<E
   if (services.length > 0) {
     const docker = dockerClientFromEnv(env);
     await docker.ping();
-    const { prepareEndpoint } = await import('./run.js');
+    const { checkServerLease, prepareEndpoint } = await import('./run.js');
     await prepareEndpoint(env, docker, flags);
+    // each role's session in the server now: a profile it cannot use fails here, before anything runs
+    const checked = new Set<string>();
+    for (const s of services) {
+      const profile = s.oidc
+        ? undefined
+        : (s.profile ?? (s.roleArn ? undefined : (env.awsProfile ?? 'default')));
+      const key = {
+        ...(profile ? { profile } : {}),
+        ...(s.roleArn ? { roleArn: s.roleArn } : {}),
+        ...(s.oidc ? { oidc: s.oidc } : {}),
+      };
+      const k = JSON.stringify(key);
+      if (checked.has(k)) continue;
+      checked.add(k);
+      await checkServerLease(env, key);
+    }
   }
   const grants = new Map<string, ServiceGrant>();
   for (const s of services) {

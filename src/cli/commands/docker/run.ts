@@ -84,6 +84,14 @@ interface DaemonWanted {
   flags: EndpointFlags;
 }
 
+/** Asks the running credential server for the role's session (see ControlClient.checkLease). */
+export async function checkServerLease(
+  env: KeylessEnv,
+  key: { profile?: string; roleArn?: string; oidc?: string },
+): Promise<void> {
+  await controlClient(keylessPaths(env.keylessHome).controlSocket).checkLease(key);
+}
+
 /** Starts the credential server for containers unless one already serves this network this way. */
 export async function ensureServerDaemon(env: KeylessEnv, want: DaemonWanted): Promise<void> {
   const paths = keylessPaths(env.keylessHome);
@@ -199,6 +207,13 @@ export async function runRun(args: string[], flags: RunFlags): Promise<ExitCode>
   const docker = dockerClientFromEnv(env);
   await docker.ping();
   await prepareEndpoint(env, docker, flags);
+  // the server gets the role's session now (or has it): a profile it cannot use is this command's
+  // error before any container starts, and the container's first request is answered from memory
+  await checkServerLease(env, {
+    ...(profile ? { profile } : {}),
+    ...(roleArn ? { roleArn } : {}),
+    ...(oidc ? { oidc: formatOidcSpec(oidc) } : {}),
+  });
   const id = randomBytes(32).toString('base64url');
   const region = env.awsRegion ?? source.region;
   const dockerArgs = planRunArgs({
