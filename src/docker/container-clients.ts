@@ -8,6 +8,12 @@ import type { DockerClient } from './engine/client.js';
 import { CLIENT_LABEL, OIDC_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
 import { followEngineEvents } from './engine/events.js';
 
+/**
+ * Engine lookups made while a credential request waits: bounded, so a stalled engine gives the caller
+ * a 500 it can retry, not a hang (SDKs give IMDS 1 s and the ECS endpoint a few seconds anyway).
+ */
+export const LOOKUP_TIMEOUT_MS = 5_000;
+
 interface ContainerSummary {
   Id: string;
   Names?: string[];
@@ -25,6 +31,7 @@ export function containerClientResolver(
     // a revoked client stays refused while its container runs on
     if (!/^[0-9a-f]{64}$/.test(idHash) || table.isRevoked(idHash)) return undefined;
     const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
+      timeoutMs: LOOKUP_TIMEOUT_MS,
       query: { filters: JSON.stringify({ label: [`${CLIENT_LABEL}=${idHash}`], status: ['running'] }) },
     });
     // the container asking, when it carries the id (replicas share it); else the first one, so the
@@ -61,6 +68,7 @@ export function containerAddressConfirmer(
   return async (idHash, address) => {
     if (!/^[0-9a-f]{64}$/.test(idHash)) return false;
     const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
+      timeoutMs: LOOKUP_TIMEOUT_MS,
       query: { filters: JSON.stringify({ label: [`${CLIENT_LABEL}=${idHash}`], status: ['running'] }) },
     });
     return list.some((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
@@ -88,6 +96,7 @@ export function containerAddressResolver(
       .find((r) => r.boundAddress === address || r.alsoAt?.includes(address));
     if (known && !fresh && eventsFollowed()) return known;
     const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
+      timeoutMs: LOOKUP_TIMEOUT_MS,
       query: { filters: JSON.stringify({ label: [CLIENT_LABEL], network: [network], status: ['running'] }) },
     });
     const c = list.find((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
