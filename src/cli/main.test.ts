@@ -30,3 +30,13 @@ test('an unknown option for exec, run, compose or build says that it goes after 
   assert.equal(passThroughHint(['node', 'keyless', 'list', '--bogus']), undefined);
   assert.equal(passThroughHint(['node', 'keyless', 'exec', '--bogus', 'dev', '--', 'ls']), undefined);
 });
+
+test('keyless help NAME for a command that does not exist says so (2), as keyless NAME does', async (t) => {
+  let written = '';
+  t.mock.method(process.stderr, 'write', (chunk: string | Uint8Array): boolean => {
+    written += String(chunk);
+    return true;
+  });
+  assert.equal(await main(['node', 'keyless', 'help', 'bogus']), 2);
+  assert.match(written, /^keyless: unknown command 'bogus'/);
+});

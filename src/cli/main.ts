@@ -26,6 +26,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const debug = argv.includes('--debug') || Boolean(process.env.KEYLESS_DEBUG);
   const program = buildProgram();
+  // `keyless help NAME` for a command that does not exist: say so, as `keyless NAME` does
+  const [first, asked] = argv.slice(2);
+  if (first === 'help' && asked !== undefined && !asked.startsWith('-')) {
+    if (!program.commands.some((c) => c.name() === asked || c.aliases().includes(asked))) {
+      process.stderr.write(`keyless: unknown command '${asked.slice(0, 40)}' (keyless --help lists them)\n`);
+      return 2;
+    }
+  }
   try {
     await program.parseAsync(argv);
     return takeExitCode();
