@@ -36,7 +36,7 @@ async function startedDaemon(
   t: TestContext,
   te: TestEnv,
   extra: string[] = [],
-): Promise<{ pid: number; port: number; stdout: string }> {
+): Promise<{ pid: number; port: number; stdout: string; stderr: string }> {
   const port = await freePort();
   const r = await runKeyless(['serve', '--daemon', ...extra, '--listen', `127.0.0.1:${port}`], {
     env: te.vars,
@@ -47,7 +47,7 @@ async function startedDaemon(
   t.after(() => {
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
-  return { pid, port, stdout: r.stdout };
+  return { pid, port, stdout: r.stdout, stderr: r.stderr };
 }
 
 test('a daemon that cannot listen exits, and serve --daemon reports its error (exit 2)', async (t) => {
@@ -73,8 +73,13 @@ test('a daemon that cannot listen exits, and serve --daemon reports its error (e
 
 test('a daemon that listens is running when serve --daemon returns, and serve --stop ends it', async (t) => {
   const te = await makeTestEnv(t);
-  const { pid, port } = await startedDaemon(t, te, ['--profile', 'dev']);
+  const { pid, port, stderr } = await startedDaemon(t, te, ['--profile', 'dev']);
   assert.ok(alive(pid));
+  // the profile does not exist: said at once, and the server keeps running (keys may be added later)
+  assert.match(
+    stderr,
+    /the server runs, but gives no credentials yet: .*profile dev has no credentials.*keyless add dev/,
+  );
   const st = await runKeyless(['serve', '--status'], { env: te.vars });
   assert.equal(st.code, 0, st.stderr);
   assert.match(st.stdout, new RegExp(`pid ${pid}, mode host, listening on 127\\.0\\.0\\.1:${port}`));

@@ -69,7 +69,12 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   if (!['auto', 'unix', 'tcp'].includes(channel))
     throw usageError(`--channel must be auto, unix or tcp, got "${channel}".`);
   const listen = (flags.listen ?? (endpointMode === 'container' ? [] : [DEFAULT_LISTEN])).map(parseListen);
-  if (flags.daemon) return startDaemon(paths.serverDir, paths.serverLogFile, paths.serverPidFile);
+  if (flags.daemon) {
+    const code = await startDaemon(paths.serverDir, paths.serverLogFile, paths.serverPidFile);
+    // the server runs; say now, not at the first client's request, if its role cannot be had
+    if (flags.profile || flags.roleArn) await warnIfUnusable(paths.controlSocket, flags);
+    return code;
+  }
   try {
     return await serveForeground(flags, {
       env,
@@ -98,6 +103,33 @@ interface ServeSettings {
   listen: ListenAddress[];
   endpointMode: 'host' | 'container';
   channel: ChannelChoice;
+}
+
+/**
+ * Asks the started server for its default role's session (at most 5 s): a profile it cannot use (a
+ * typo, keys not in the vault) is said at once, as a warning: the server keeps running and tries again
+ * at each request (the keys may be added after it started).
+ */
+async function warnIfUnusable(socketPath: string, flags: ServeFlags): Promise<void> {
+  const oidc = oidcSpecFromFlags(flags);
+  const key = {
+    ...(flags.profile ? { profile: flags.profile } : {}),
+    ...(flags.roleArn ? { roleArn: flags.roleArn } : {}),
+    ...(oidc ? { oidc: formatOidcSpec(oidc) } : {}),
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 5_000);
+  });
+  await Promise.race([
+    controlClient(socketPath)
+      .checkLease(key)
+      .catch((err: Error) =>
+        output.warn(`the server runs, but gives no credentials yet: ${err.message.replace(/\.?\s*$/, '')}.`),
+      ),
+    slow,
+  ]);
+  clearTimeout(timer);
 }
 
 /** What `serve --daemon` reports when the server it started did not come up: its error (one period), and its log. */
