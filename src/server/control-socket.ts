@@ -141,6 +141,16 @@ export async function startControlSocket(
   return server;
 }
 
+/**
+ * For status questions (`keyless status`, `serve --status`): "no server runs" is the command's
+ * negative answer (exit 1), not a usage or configuration error (2).
+ */
+export function notRunningIsAnAnswer(err: unknown): unknown {
+  return err instanceof KeylessError && err.code === 'SERVER_NOT_RUNNING'
+    ? new KeylessError(err.code, err.message, { exitCode: 1 })
+    : err;
+}
+
 /** One JSON request on the control socket; errors become KeylessError (SERVER_NOT_RUNNING, ...). */
 export function controlCall<T>(socketPath: string, method: string, path: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -24,7 +24,8 @@ function notRunning(socketPath: string, err: Error): KeylessError {
   return new KeylessError(
     'SERVER_NOT_RUNNING',
     `no keyless credential server answers on ${socketPath} (${(err as NodeJS.ErrnoException).code ?? err.message}). Start one with keyless serve --daemon (keyless run starts one).`,
-    { cause: err },
+    // a status question answered "not running" is the command's negative answer, not a usage error
+    { cause: err, exitCode: 1 },
   );
 }
 

@@ -22,7 +22,7 @@ test('keyless status shows clients, leases and activity; --watch follows; revoke
     awsConfig: '[profile app]\nrole_arn = ROLE:svc\nsource_profile = dev\n',
   });
   const none = await runKeyless(['status'], { env: te.vars });
-  assert.equal(none.code, 2);
+  assert.equal(none.code, 1, 'not running: the negative answer');
   assert.match(none.stderr, /no keyless credential server answers .* keyless serve --daemon/);
 
   const port = await freePort();
@@ -132,7 +132,7 @@ test('keyless status shows clients, leases and activity; --watch follows; revoke
   await status.stopServer();
   assert.equal(await Promise.race([watchExit, wait(15_000).then(() => 'still running')]), 0);
   const gone = await runKeyless(['status', '--json'], { env: te.vars });
-  assert.equal(gone.code, 2);
+  assert.equal(gone.code, 1, 'stopped: not running is the negative answer');
 });
 
 test('status and ui have --help', async (t) => {

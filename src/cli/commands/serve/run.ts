@@ -13,7 +13,7 @@ import { startServer, parseListen, type ListenAddress } from '../../../server/in
 import { createHandler, type HandlerOptions } from '../../../server/handler.js';
 import type { DockerClient } from '../../../docker/engine/index.js';
 import type { ChannelChoice, EndpointManager } from '../../../docker/endpoint/manager.js';
-import { startControlSocket, controlClient } from '../../../server/control-socket.js';
+import { startControlSocket, controlClient, notRunningIsAnAnswer } from '../../../server/control-socket.js';
 import { ECS_FULL_PATH } from '../../../server/handler.js';
 import { createStatusService } from '../../../server/status-service.js';
 import { createCredentialSource, type DisposableSource } from '../../../sources/index.js';
@@ -37,7 +37,11 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   const paths = keylessPaths(env.keylessHome);
   if (flags.stop) return stopDaemon(paths.serverPidFile);
   if (flags.status) {
-    const s = await controlClient(paths.controlSocket).status();
+    const s = await controlClient(paths.controlSocket)
+      .status()
+      .catch((err: unknown) => {
+        throw notRunningIsAnAnswer(err);
+      });
     output.data(
       `pid ${s.pid}, mode ${s.mode ?? 'host'}, listening on ${s.listen.join(', ') || '(no TCP address)'}, ${s.clients} client(s)`,
     );

@@ -5,6 +5,7 @@ import { loadEnv } from '../../../config/env.js';
 import { keylessPaths } from '../../../config/paths.js';
 import { readAgentStatus } from '../../../docker/swarm/agent-status.js';
 import { statusClient, type StatusSubscription } from '../../../server/status-client.js';
+import { notRunningIsAnAnswer } from '../../../server/control-socket.js';
 import {
   STATUS_VERSION,
   type StatusReport,
@@ -41,7 +42,7 @@ export async function runStatus(flags: StatusFlags): Promise<ExitCode> {
     readAgentStatus(paths.swarmAgentSocket),
   ]);
   // no server and no agent: the server's error says what to do
-  if (server instanceof Error && !agent) throw server;
+  if (server instanceof Error && !agent) throw notRunningIsAnAnswer(server);
   const show = (report: StatusReport, live: boolean): void => {
     if (flags.json) {
       if (live) process.stdout.write(`${JSON.stringify(report)}\n`);
