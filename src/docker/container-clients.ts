@@ -103,6 +103,12 @@ export function containerAddressResolver(
     const hash = c?.Labels?.[CLIENT_LABEL];
     if (known && known.idHash !== hash) table.dropHash(known.idHash, 'its address now belongs to another');
     if (known && known.idHash === hash) return known;
+    // another replica of a client the table already serves: one more address, not a new record
+    const live = hash ? table.clientRecords().find((r) => r.idHash === hash) : undefined;
+    if (live && hash) {
+      table.allowAddress(hash, address);
+      return live;
+    }
     return hash ? byHash(hash, address) : undefined;
   };
 }
@@ -122,6 +128,7 @@ export async function watchContainerExits(
   client: DockerClient,
   table: LeaseTable,
   log: (line: string) => void,
+  network?: string,
 ): Promise<ContainerExitWatch> {
   return followEngineEvents(client, {
     filters: { type: ['container'], event: ['start', 'die', 'destroy', 'stop'], label: [CLIENT_LABEL] },
@@ -155,10 +162,28 @@ export async function watchContainerExits(
       const running = await client.json<ContainerSummary[]>('GET', '/containers/json', {
         query: { filters: JSON.stringify({ label: [CLIENT_LABEL], status: ['running'] }) },
       });
-      const live = new Set(running.map((c) => c.Labels?.[CLIENT_LABEL]).filter(Boolean));
-      for (const r of table.clientRecords())
-        if (r.containerId && !live.has(r.idHash) && table.dropHash(r.idHash, 'container gone'))
-          log(`dropped the credentials of container ${r.containerId} (gone while events were not followed)`);
+      // each running client's addresses now (a restart may have given a container another address)
+      const addresses = new Map<string, Set<string>>();
+      for (const c of running) {
+        const hash = c.Labels?.[CLIENT_LABEL];
+        if (!hash) continue;
+        const ip = network ? c.NetworkSettings?.Networks?.[network]?.IPAddress : undefined;
+        const set = addresses.get(hash) ?? new Set<string>();
+        if (ip) set.add(ip);
+        addresses.set(hash, set);
+      }
+      for (const r of table.clientRecords()) {
+        if (!r.containerId) continue;
+        const now = addresses.get(r.idHash);
+        const moved =
+          network !== undefined &&
+          now !== undefined &&
+          [r.boundAddress, ...(r.alsoAt ?? [])].some((a) => a !== undefined && a !== 'none' && !now.has(a));
+        if ((!now || moved) && table.dropHash(r.idHash, now ? 'its address changed' : 'container gone'))
+          log(
+            `dropped the credentials of container ${r.containerId} (${now ? 'its address changed' : 'gone'} while events were not followed)`,
+          );
+      }
     },
   });
 }

@@ -65,7 +65,10 @@ export function hashId(id: string): string {
 export class LeaseTable {
   private readonly leases = new Map<string, Lease>();
   private readonly clients = new Map<string, ClientRecord>();
+  /** revoked for good (asked for): evicted only by other revocations, never by container stops */
   private readonly revoked = new Map<string, RevokedClient>();
+  /** dropped when their container stopped: served again when it runs again */
+  private readonly dropped = new Map<string, RevokedClient>();
   private readonly keys = new Map<string, RoleKey>();
   private readonly listeners = new Set<() => void>();
 
@@ -128,12 +131,12 @@ export class LeaseTable {
 
   /** Clients revoked or dropped (most recent last), bounded. */
   revokedClients(): RevokedClient[] {
-    return [...this.revoked.values()];
+    return [...this.dropped.values(), ...this.revoked.values()].sort((a, b) => a.revokedAt - b.revokedAt);
   }
 
   /** Whether this client was revoked for good: a resolver must not bring it back. */
   isRevoked(idHash: string): boolean {
-    return this.revoked.get(idHash)?.sticky === true;
+    return this.revoked.has(idHash);
   }
 
   register(key: RoleKey, extra: ClientExtra = {}): { id: string; record: ClientRecord } {
@@ -148,11 +151,15 @@ export class LeaseTable {
     return this.clients.get(hashId(id));
   }
 
-  /** Registers a client known only by the hash of its id (e.g. from a container label). */
-  registerHash(idHash: string, key: RoleKey, extra: ClientExtra = {}): ClientRecord {
+  /**
+   * Registers a client known only by the hash of its id (e.g. from a container label); undefined when
+   * it was revoked for good (a lookup that started before the revocation must not bring it back).
+   */
+  registerHash(idHash: string, key: RoleKey, extra: ClientExtra = {}): ClientRecord | undefined {
+    if (this.revoked.has(idHash)) return undefined;
     const record: ClientRecord = { idHash, key, ...extra, registeredAt: this.now() };
     // a client dropped when its container stopped is live again (the container runs again)
-    if (this.revoked.get(idHash)?.sticky === false) this.revoked.delete(idHash);
+    this.dropped.delete(idHash);
     this.clients.set(idHash, record);
     this.changed();
     return record;
@@ -164,14 +171,17 @@ export class LeaseTable {
    * again only once a running container carrying it asks from its own address.
    */
   revokeHash(idHash: string, reason = 'revoked', sticky = true): boolean {
-    const record = this.clients.get(idHash);
+    // a dropped client (its container between a stop and a restart) can still be revoked for good
+    const record = this.clients.get(idHash) ?? (sticky ? this.dropped.get(idHash) : undefined);
     if (!record) return false;
     this.clients.delete(idHash);
-    this.revoked.delete(idHash);
-    this.revoked.set(idHash, { ...record, revokedAt: this.now(), reason, sticky });
-    if (this.revoked.size > REVOKED_KEPT) {
-      const oldest = this.revoked.keys().next().value;
-      if (oldest !== undefined) this.revoked.delete(oldest);
+    this.dropped.delete(idHash);
+    const into = sticky ? this.revoked : this.dropped;
+    into.delete(idHash);
+    into.set(idHash, { ...record, revokedAt: this.now(), reason, sticky });
+    if (into.size > REVOKED_KEPT) {
+      const oldest = into.keys().next().value;
+      if (oldest !== undefined) into.delete(oldest);
     }
     this.changed();
     return true;
@@ -190,10 +200,13 @@ export class LeaseTable {
     this.changed();
   }
 
-  /** Revokes the one live client whose id hash starts with this tag; false when none or several do. */
+  /**
+   * Revokes the one live (or dropped, its container stopped for now) client whose id hash starts with
+   * this tag; false when none or several do.
+   */
   revokeTag(tag: string, reason = 'revoked'): boolean {
     if (!/^[0-9a-f]{12,64}$/.test(tag)) return false;
-    const matches = [...this.clients.keys()].filter((h) => h.startsWith(tag));
+    const matches = [...this.clients.keys(), ...this.dropped.keys()].filter((h) => h.startsWith(tag));
     return matches.length === 1 && this.revokeHash(matches[0] as string, reason);
   }
 

@@ -35,7 +35,10 @@ export interface ControlClient {
    * starts, so a wrong profile is their error (not an SDK error inside the container) and the first
    * request is answered from memory. Only the expiry comes back, never a credential.
    */
-  checkLease(key: { profile?: string; roleArn?: string; oidc?: string }): Promise<{ expiration?: string }>;
+  checkLease(
+    key: { profile?: string; roleArn?: string; oidc?: string },
+    timeoutMs?: number,
+  ): Promise<{ expiration?: string }>;
   close(): void;
 }
 

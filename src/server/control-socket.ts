@@ -152,7 +152,13 @@ export function notRunningIsAnAnswer(err: unknown): unknown {
 }
 
 /** One JSON request on the control socket; errors become KeylessError (SERVER_NOT_RUNNING, ...). */
-export function controlCall<T>(socketPath: string, method: string, path: string, body?: unknown): Promise<T> {
+export function controlCall<T>(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs?: number,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = request(
       { socketPath, method, path, headers: { 'Content-Type': 'application/json' } },
@@ -195,6 +201,16 @@ export function controlCall<T>(socketPath: string, method: string, path: string,
         ),
       ),
     );
+    if (timeoutMs !== undefined)
+      req.setTimeout(timeoutMs, () => {
+        req.destroy();
+        reject(
+          new KeylessError(
+            'SERVER_CONTROL',
+            `the credential server did not answer ${path} within ${timeoutMs / 1000} s`,
+          ),
+        );
+      });
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
@@ -214,7 +230,7 @@ export function controlClient(socketPath: string): ControlClient {
     },
     status: () => controlCall(socketPath, 'GET', '/status'),
     ensureEndpoint: () => controlCall(socketPath, 'POST', '/endpoint/ensure'),
-    checkLease: (key) => controlCall(socketPath, 'POST', '/leases/check', key),
+    checkLease: (key, timeoutMs) => controlCall(socketPath, 'POST', '/leases/check', key, timeoutMs),
     close: () => undefined,
   };
 }

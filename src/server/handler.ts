@@ -220,6 +220,8 @@ export function createHandler(
     const id = url.slice(ECS_RELATIVE_PREFIX.length).split('?')[0] ?? '';
     const client = id.length > 0 && id.length < 200 ? options.table.client(id) : undefined;
     if (!client && options.resolveClient && id.length > 0 && id.length < 200) {
+      // an address past its failure limit asks the engine no more (each lookup costs dockerd work)
+      if (limited(address)) return unknownClient(res, id, address);
       const resolve = options.resolveClient;
       resolve(hashId(id), address)
         .then((found) => (found ? relative(req, res, id, found, address) : unknownClient(res, id, address)))
@@ -254,7 +256,7 @@ export function createHandler(
       client.boundAddress !== undefined &&
       client.boundAddress !== address &&
       !client.alsoAt?.includes(address);
-    if (elsewhere && options.confirmClientAddress && !confirmed) {
+    if (elsewhere && options.confirmClientAddress && !confirmed && !limited(address)) {
       options
         .confirmClientAddress(client.idHash, address)
         .then((ok) => {
@@ -308,9 +310,19 @@ export function createHandler(
       if (options.resolveImdsClient && isContainer(address)) {
         // the token names the container it is issued to, asked of the engine now (not the table, which
         // may still hold a stopped container that had this address)
+        // past its failure limit, an address gets a token naming no one (and so no role) without a lookup
+        if (limited(address)) {
+          issue(undefined);
+          return;
+        }
         options
           .resolveImdsClient(address, true)
-          .then((c) => issue(c?.idHash))
+          .then((c) => {
+            // a container keyless did not start asking for a token: counted, so it cannot make the
+            // server ask the engine without end
+            if (!c) fail(address);
+            issue(c?.idHash);
+          })
           .catch((err: Error) =>
             error(res, 500, 'InternalError', `cannot look up the client: ${err.message}`),
           );
@@ -339,6 +351,12 @@ export function createHandler(
       path === '/latest/meta-data/iam/info';
     if (needsRole && options.resolveImdsClient && isContainer(address)) {
       // each container its own role, as each EC2 instance has its own
+      if (subject === '' || (subject === undefined && limited(address))) {
+        // a token issued to no keyless container (or IMDSv1 past the failure limit): no role, no lookup
+        audit({ source: address, endpoint: 'imds', outcome: 'unknown-client' });
+        fail(address);
+        return send(res, 404, 'Not Found', 'text/plain');
+      }
       const resolve = options.resolveImdsClient;
       resolve(address)
         .then(async (found) => {
@@ -350,6 +368,7 @@ export function createHandler(
           if (subject !== undefined && c?.idHash !== subject) c = undefined;
           if (!c) {
             audit({ source: address, endpoint: 'imds', outcome: 'unknown-client' });
+            fail(address);
             return send(res, 404, 'Not Found', 'text/plain');
           }
           imdsRole(res, path, now, address, {

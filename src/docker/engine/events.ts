@@ -56,8 +56,11 @@ export async function followEngineEvents(
       res.destroy();
       return;
     }
-    current = res;
-    delay = minDelay;
+    // the delay starts over only once a stream has stayed up a while (an engine that accepts and
+    // closes at once is retried ever more slowly, not every minDelay)
+    const stable = setTimeout(() => (delay = minDelay), 10_000);
+    stable.unref();
+    res.once('close', () => clearTimeout(stable));
     onLines(res, (line) => {
       let ev: EngineEvent;
       try {
@@ -74,18 +77,30 @@ export async function followEngineEvents(
       if (current === res) current = undefined;
       if (stopped) return;
       log(`docker events: ${why}; following them again`);
+      delay = Math.min(delay * 2, maxDelay);
       schedule();
     };
     res.on('error', (err) => onLost(err.message));
     res.on('end', () => onLost('the engine closed the stream'));
     res.on('close', () => onLost('the stream closed'));
     const again = everConnected;
-    everConnected = true;
     try {
       await options.onConnect?.(again);
     } catch (err) {
+      // what was missed could not be put right: not followed yet; the stream is opened again
+      if (!everConnected) {
+        // the first connection: the caller learns it (and nothing retries behind its back)
+        stopped = true;
+        res.destroy();
+        throw err;
+      }
       log(`docker events: after connecting: ${(err as Error).message}`);
+      res.destroy();
+      return;
     }
+    everConnected = true;
+    // followed only now: events since the stream opened were handled, and what was missed before it
+    if (!lost) current = res;
   };
 
   const schedule = (): void => {

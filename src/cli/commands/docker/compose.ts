@@ -150,11 +150,9 @@ export async function runCompose(args: string[], flags: ComposeFlags): Promise<E
     // each role's session in the server now: a profile it cannot use fails here, before anything runs
     const checked = new Set<string>();
     for (const s of services) {
-      const profile = s.oidc
-        ? undefined
-        : (s.profile ?? (s.roleArn ? undefined : (env.awsProfile ?? 'default')));
+      // the key the server builds from the service's labels (compose-override), exactly
       const key = {
-        ...(profile ? { profile } : {}),
+        ...(s.profile ? { profile: s.profile } : {}),
         ...(s.roleArn ? { roleArn: s.roleArn } : {}),
         ...(s.oidc ? { oidc: s.oidc } : {}),
       };

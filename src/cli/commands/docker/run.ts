@@ -89,7 +89,14 @@ export async function checkServerLease(
   env: KeylessEnv,
   key: { profile?: string; roleArn?: string; oidc?: string },
 ): Promise<void> {
-  await controlClient(keylessPaths(env.keylessHome).controlSocket).checkLease(key);
+  await controlClient(keylessPaths(env.keylessHome).controlSocket)
+    .checkLease(key)
+    .catch((err: unknown) => {
+      // a server from an older keyless has no such question: nothing to check then
+      if (err instanceof KeylessError && err.code === 'SERVER_CONTROL' && /unknown path/.test(err.message))
+        return;
+      throw err;
+    });
 }
 
 /** Starts the credential server for containers unless one already serves this network this way. */

@@ -121,19 +121,11 @@ async function warnIfUnusable(socketPath: string, flags: ServeFlags): Promise<vo
     ...(flags.roleArn ? { roleArn: flags.roleArn } : {}),
     ...(oidc ? { oidc: formatOidcSpec(oidc) } : {}),
   };
-  let timer: NodeJS.Timeout | undefined;
-  const slow = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, 5_000);
-  });
-  await Promise.race([
-    controlClient(socketPath)
-      .checkLease(key)
-      .catch((err: Error) =>
-        output.warn(`the server runs, but gives no credentials yet: ${err.message.replace(/\.?\s*$/, '')}.`),
-      ),
-    slow,
-  ]);
-  clearTimeout(timer);
+  await controlClient(socketPath)
+    .checkLease(key, 5_000)
+    .catch((err: Error) =>
+      output.warn(`the server runs, but gives no credentials yet: ${err.message.replace(/\.?\s*$/, '')}.`),
+    );
 }
 
 /** What `serve --daemon` reports when the server it started did not come up: its error (one period), and its log. */
@@ -185,10 +177,17 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
             reuseFraction: SERVER_REUSE_FRACTION,
             ...(env.debug ? { log: (l: string) => output.info(`debug: ${l}`) } : {}),
           },
-        ).then((s) => {
-          sources.push(s);
-          return s;
-        });
+        ).then(
+          (s) => {
+            sources.push(s);
+            return s;
+          },
+          (err: unknown) => {
+            // a profile that could not be planned (a typo, keys added later) is tried again next time
+            source = undefined;
+            throw err;
+          },
+        );
         return (await source)();
       };
     },
@@ -214,7 +213,7 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
     docker = dockerClientFromEnv(env);
     resolveClient = containerClientResolver(docker, table, flags.docker);
     confirmClientAddress = containerAddressConfirmer(docker, flags.docker);
-    const watch = await watchContainerExits(docker, table, (l) => output.info(l));
+    const watch = await watchContainerExits(docker, table, (l) => output.info(l), flags.docker);
     stopWatching = () => watch.stop();
     // IMDS per container: each gets its own role, found by its address on the network
     if (flags.imds)
