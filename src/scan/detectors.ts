@@ -117,30 +117,37 @@ const CFN_BLOCK = 1024;
  * NoEcho: true / Default: VALUE). Returns the value's index and the value, or undefined.
  */
 function parameterDefault(text: string, nameStart: number, nameEnd: number): [number, string] | undefined {
-  const lineStart = text.lastIndexOf('\n', nameStart - 1) + 1;
+  // (every search is bounded: a long minified line with many names stays linear)
   // JSON: "SecretKey": { "Type": "String", "NoEcho": "true", "Default": "VALUE" }
   const json = /^[A-Za-z0-9_]*["']\s*:\s*\{/.exec(text.slice(nameEnd, nameEnd + 64));
   if (json) {
     const body = nameEnd + json[0].length;
-    const close = text.indexOf('}', body);
-    const end = Math.min(close < 0 ? text.length : close, body + CFN_BLOCK);
-    for (let i = text.indexOf('"Default"', body); i >= 0 && i < end; i = text.indexOf('"Default"', i + 1)) {
+    const block = text.slice(body, body + CFN_BLOCK);
+    const close = block.indexOf('}');
+    const end = close < 0 ? block.length : close;
+    for (let i = block.indexOf('"Default"'); i >= 0 && i < end; i = block.indexOf('"Default"', i + 1)) {
       CFN_DEFAULT_JSON.lastIndex = i;
-      const m = CFN_DEFAULT_JSON.exec(text);
-      if (m && CFN_DEFAULT_JSON.lastIndex <= end) return [CFN_DEFAULT_JSON.lastIndex - 41, m[1] as string];
+      const m = CFN_DEFAULT_JSON.exec(block);
+      if (m && CFN_DEFAULT_JSON.lastIndex <= end)
+        return [body + CFN_DEFAULT_JSON.lastIndex - 41, m[1] as string];
     }
     return undefined;
   }
   // YAML: the name is a key with nothing after it on its line; its block is the more indented lines below
-  const head = text.slice(lineStart, nameStart);
+  const before = text.slice(Math.max(0, nameStart - 256), nameStart);
+  const nl = before.lastIndexOf('\n');
+  if (nl < 0 && nameStart > 256) return undefined;
+  const head = before.slice(nl + 1);
   if (!/^[ \t]*(?:-[ \t]+)?["']?[A-Za-z0-9_]*$/.test(head)) return undefined;
-  const eol = text.indexOf('\n', nameEnd);
+  const nextNl = text.slice(nameEnd, nameEnd + 256).indexOf('\n');
+  const eol = nextNl < 0 ? -1 : nameEnd + nextNl;
   if (eol < 0 || !/^[A-Za-z0-9_]*["']?[ \t]*:[ \t]*(?:#.*)?\r?$/.test(text.slice(nameEnd, eol)))
     return undefined;
   const indent = (/^[ \t]*/.exec(head)?.[0] ?? '').length;
   let at = eol + 1;
   while (at < text.length && at - eol <= CFN_BLOCK) {
-    const next = text.indexOf('\n', at);
+    const nextAt = text.slice(at, at + CFN_BLOCK).indexOf('\n');
+    const next = nextAt < 0 ? (at + CFN_BLOCK < text.length ? at + CFN_BLOCK : -1) : at + nextAt;
     const line = text.slice(at, next < 0 ? undefined : next).replace(/\r$/, '');
     if (line.trim() !== '' && !/^[ \t]*#/.test(line)) {
       if ((/^[ \t]*/.exec(line)?.[0] ?? '').length <= indent) return undefined;
@@ -326,6 +333,8 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
     );
   };
   const secrets = new Map<number, string>();
+  /** is the text a CloudFormation template (looked up once, when a parameter default asks) */
+  let cloudFormation: boolean | undefined;
   // a value assigned to a secret's name, in every common syntax (env, INI, YAML, JSON and escaped
   // JSON, XML, HCL, properties, code): aws_secret_access_key, SecretAccessKey, awsSecretKey,
   // aws.secretkey, "secret_key" (in an AWS context: "aws" in the name or in the 300 bytes before it,
@@ -343,8 +352,8 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
     if (!d) continue;
     const [index, s] = d;
     const shaped = /[A-Z]/.test(s) && /[a-z]/.test(s) && /[0-9+/]/.test(s);
-    if ((shaped || isSecretPlaceholder(s)) && (awsContext(at, m[0]) || CFN_MARK.test(text)))
-      secrets.set(index, s);
+    cloudFormation ??= CFN_MARK.test(text);
+    if ((shaped || isSecretPlaceholder(s)) && (awsContext(at, m[0]) || cloudFormation)) secrets.set(index, s);
   }
   // Secrets are looked for only in a window around each key id (±1,024 bytes, as trufflehog), never
   // over the whole text: the bounded-run regex is costly per position (reference/scanning.md §6.2).
