@@ -82,21 +82,29 @@ const PAIR_WINDOW = 1024;
  * nowhere near, or nowhere at all).
  */
 const AWS_HCL_BLOCK = /(?<![A-Za-z0-9_])(?:provider\s+"aws"|backend\s+"s3")\s*\{/g;
-/** How far back a name looks for its block's header. */
+/** How far back a name looks for its block's header (bytes). */
 const HCL_BLOCK_LOOKBACK = 8192;
 
+/** Where each AWS block's body begins (just after its `{`), in order. */
+function awsHclBlockStarts(text: string): number[] {
+  // (a cheap test first: most text has no block header at all)
+  if (!/provider|backend/.test(text)) return [];
+  return [...text.matchAll(AWS_HCL_BLOCK)].map((m) => (m.index ?? 0) + m[0].length);
+}
+
 /** Is index inside an AWS block (provider "aws", backend "s3") that is still open there? */
-function inAwsHclBlock(text: string, index: number): boolean {
-  const from = Math.max(0, index - HCL_BLOCK_LOOKBACK);
-  const before = text.slice(from, index);
+function inAwsHclBlock(text: string, starts: number[], index: number): boolean {
   let open = -1;
-  for (const m of before.matchAll(AWS_HCL_BLOCK)) open = (m.index ?? 0) + m[0].length;
-  if (open < 0) return false;
+  for (const s of starts) {
+    if (s > index) break;
+    open = s;
+  }
+  if (open < 0 || index - open > HCL_BLOCK_LOOKBACK) return false;
   let depth = 1;
-  for (let i = open; i < before.length; i++) {
-    const c = before[i];
-    if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return false;
+  for (let i = open; i < index; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b) depth++;
+    else if (c === 0x7d && --depth === 0) return false;
   }
   return true;
 }
@@ -317,6 +325,8 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
       keyId: redactAccessKeyId(id),
     });
   }
+  /** where provider "aws" / backend "s3" blocks open (found once, when a name first asks) */
+  let hclStarts: number[] | undefined;
   const nearId = (index: number): boolean => ids.some((i) => Math.abs(i.index - index) <= PAIR_WINDOW);
   /**
    * "aws" in the name itself or in the 300 bytes before it, a key id within the pairing window, or an
@@ -329,7 +339,7 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
       /access|aws/i.test(name) ||
       /aws/i.test(text.slice(Math.max(0, b - 300), nameStart)) ||
       nearId(nameStart) ||
-      inAwsHclBlock(text, nameStart)
+      inAwsHclBlock(text, (hclStarts ??= awsHclBlockStarts(text)), nameStart)
     );
   };
   const secrets = new Map<number, string>();
@@ -348,7 +358,10 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
       continue;
     }
     // a CloudFormation parameter named like a secret key, its secret under Default: a few lines below
-    const d = parameterDefault(text, at, at + m[0].length);
+    // (most names have no Default in the next kilobyte: then no parameter is looked at)
+    const d = text.slice(at, at + CFN_BLOCK + 256).includes('Default')
+      ? parameterDefault(text, at, at + m[0].length)
+      : undefined;
     if (!d) continue;
     const [index, s] = d;
     const shaped = /[A-Z]/.test(s) && /[a-z]/.test(s) && /[0-9+/]/.test(s);
