@@ -156,6 +156,53 @@ describe('credential detectors', () => {
       assert.deepEqual(rules(text), ['SCAN_AWS_SECRET_ACCESS_KEY'], text.slice(0, 40));
   });
 
+  test('Terraform/OpenTofu: secret_key inside provider "aws" or backend "s3", however long the block', () => {
+    const secret = fakeSecretAccessKey();
+    const filler = Array.from({ length: 20 }, (_, i) => `    setting_${i} = "value-${i}"`).join('\n');
+    for (const header of ['provider "aws" {', 'terraform {\n  backend "s3" {'])
+      assert.deepEqual(
+        rules(
+          `${header}\n  default_tags {\n    tags = { Team = "x" }\n  }\n${filler}\n  secret_key = "${secret}"\n}\n`,
+        ),
+        ['SCAN_AWS_SECRET_ACCESS_KEY'],
+        header,
+      );
+    // after the block is closed, its header no longer counts
+    assert.deepEqual(
+      rules(
+        `provider "aws" {\n  region = "eu-west-1"\n}\n${filler}\nprovider "other" {\n  secret_key = "${secret}"\n}\n`,
+      ),
+      [],
+    );
+    // another provider's block is no AWS context
+    assert.deepEqual(rules(`provider "vault" {\n${filler}\n  secret_key = "${secret}"\n}\n`), []);
+  });
+
+  test('CloudFormation: a secret-key parameter with its secret under Default (YAML and JSON)', () => {
+    let secret = fakeSecretAccessKey();
+    while (!/[0-9+/]/.test(secret) || !/[A-Z]/.test(secret) || !/[a-z]/.test(secret))
+      secret = fakeSecretAccessKey();
+    const yaml = (name: string, rest: string) =>
+      `AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  ${name}:\n    Type: String\n    NoEcho: true\n${rest}\n`;
+    for (const name of ['SecretKey', 'AwsSecretAccessKey', 'SecretAccessKey', 'ExportSecretKey'])
+      assert.deepEqual(
+        scan(yaml(name, `    Default: ${secret}`)).map((f) => [f.rule, f.location.line]),
+        [['SCAN_AWS_SECRET_ACCESS_KEY', 6]],
+        name,
+      );
+    const json = `{\n  "Parameters": {\n    "SecretKey": {\n      "Type": "String",\n      "Default": "${secret}"\n    }\n  }\n}\n`;
+    assert.deepEqual(
+      scan(json).map((f) => [f.rule, f.location.line]),
+      [['SCAN_AWS_SECRET_ACCESS_KEY', 5]],
+    );
+    // no Default; a Default in the next parameter's block; a hex digest (informational only)
+    assert.deepEqual(rules(yaml('SecretKey', '  Checksum:\n    Default: ' + secret)), []);
+    assert.deepEqual(rules(yaml('SecretKey', '    Description: given at deploy time')), []);
+    assert.deepEqual(rules(yaml('SecretKey', `    Default: ${'ab12'.repeat(10)}`)), ['SCAN_AWS_EXAMPLE_KEY']);
+    // not a CloudFormation template and no AWS context: a generic secret key's default is not found
+    assert.deepEqual(rules(`settings:\n  SecretKey:\n    Default: ${secret}\n`), []);
+  });
+
   test('session tokens under other names: session, session_token, aws_token in YAML, XML, JSON (issue 22)', () => {
     const id = fakeAccessKeyId('ASIA');
     const token = `IQoJb3JpZ2luX2Vj${randomBytes(240).toString('base64').replace(/=+$/, '')}`;

@@ -76,6 +76,98 @@ const SIGV4_SCOPE =
 
 const PAIR_WINDOW = 1024;
 
+/**
+ * A Terraform / OpenTofu block whose header is the AWS context of everything inside it, however long
+ * the block: `provider "aws" {` and `backend "s3" {` (its secret_key is an AWS key; "aws" may be
+ * nowhere near, or nowhere at all).
+ */
+const AWS_HCL_BLOCK = /(?<![A-Za-z0-9_])(?:provider\s+"aws"|backend\s+"s3")\s*\{/g;
+/** How far back a name looks for its block's header (bytes). */
+const HCL_BLOCK_LOOKBACK = 8192;
+
+/** Where each AWS block's body begins (just after its `{`), in order. */
+function awsHclBlockStarts(text: string): number[] {
+  // (a cheap test first: most text has no block header at all)
+  if (!/provider|backend/.test(text)) return [];
+  return [...text.matchAll(AWS_HCL_BLOCK)].map((m) => (m.index ?? 0) + m[0].length);
+}
+
+/** Is index inside an AWS block (provider "aws", backend "s3") that is still open there? */
+function inAwsHclBlock(text: string, starts: number[], index: number): boolean {
+  let open = -1;
+  for (const s of starts) {
+    if (s > index) break;
+    open = s;
+  }
+  if (open < 0 || index - open > HCL_BLOCK_LOOKBACK) return false;
+  let depth = 1;
+  for (let i = open; i < index; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b) depth++;
+    else if (c === 0x7d && --depth === 0) return false;
+  }
+  return true;
+}
+
+/** A parameter's default line (YAML) and value (JSON): a secret-shaped run, quoted or not. */
+const CFN_DEFAULT_YAML =
+  /^([ \t]*)["']?Default["']?[ \t]*:[ \t]*["']?([A-Za-z0-9+/]{40})["']?[ \t]*(?:#.*)?$/;
+const CFN_DEFAULT_JSON = /"Default"\s*:\s*"([A-Za-z0-9+/]{40})"/y;
+/** A CloudFormation template: its version key, a resource type (AWS::S3::Bucket) or a Parameters key. */
+const CFN_MARK =
+  /AWSTemplateFormatVersion|AWS::[A-Za-z0-9]+::[A-Za-z0-9]+|(?:^|\n)[ \t]*"?Parameters"?[ \t]*:/;
+/** How far a parameter's block reaches (bytes). */
+const CFN_BLOCK = 1024;
+
+/**
+ * A CloudFormation parameter's default: the value under `Default:` (YAML) or `"Default":` (JSON) in
+ * the parameter's own block, a few lines after its name (Parameters: / SecretKey: / Type: String /
+ * NoEcho: true / Default: VALUE). Returns the value's index and the value, or undefined.
+ */
+function parameterDefault(text: string, nameStart: number, nameEnd: number): [number, string] | undefined {
+  // (every search is bounded: a long minified line with many names stays linear)
+  // JSON: "SecretKey": { "Type": "String", "NoEcho": "true", "Default": "VALUE" }
+  const json = /^[A-Za-z0-9_]*["']\s*:\s*\{/.exec(text.slice(nameEnd, nameEnd + 64));
+  if (json) {
+    const body = nameEnd + json[0].length;
+    const block = text.slice(body, body + CFN_BLOCK);
+    const close = block.indexOf('}');
+    const end = close < 0 ? block.length : close;
+    for (let i = block.indexOf('"Default"'); i >= 0 && i < end; i = block.indexOf('"Default"', i + 1)) {
+      CFN_DEFAULT_JSON.lastIndex = i;
+      const m = CFN_DEFAULT_JSON.exec(block);
+      if (m && CFN_DEFAULT_JSON.lastIndex <= end)
+        return [body + CFN_DEFAULT_JSON.lastIndex - 41, m[1] as string];
+    }
+    return undefined;
+  }
+  // YAML: the name is a key with nothing after it on its line; its block is the more indented lines below
+  const before = text.slice(Math.max(0, nameStart - 256), nameStart);
+  const nl = before.lastIndexOf('\n');
+  if (nl < 0 && nameStart > 256) return undefined;
+  const head = before.slice(nl + 1);
+  if (!/^[ \t]*(?:-[ \t]+)?["']?[A-Za-z0-9_]*$/.test(head)) return undefined;
+  const nextNl = text.slice(nameEnd, nameEnd + 256).indexOf('\n');
+  const eol = nextNl < 0 ? -1 : nameEnd + nextNl;
+  if (eol < 0 || !/^[A-Za-z0-9_]*["']?[ \t]*:[ \t]*(?:#.*)?\r?$/.test(text.slice(nameEnd, eol)))
+    return undefined;
+  const indent = (/^[ \t]*/.exec(head)?.[0] ?? '').length;
+  let at = eol + 1;
+  while (at < text.length && at - eol <= CFN_BLOCK) {
+    const nextAt = text.slice(at, at + CFN_BLOCK).indexOf('\n');
+    const next = nextAt < 0 ? (at + CFN_BLOCK < text.length ? at + CFN_BLOCK : -1) : at + nextAt;
+    const line = text.slice(at, next < 0 ? undefined : next).replace(/\r$/, '');
+    if (line.trim() !== '' && !/^[ \t]*#/.test(line)) {
+      if ((/^[ \t]*/.exec(line)?.[0] ?? '').length <= indent) return undefined;
+      const m = CFN_DEFAULT_YAML.exec(line);
+      if (m) return [at + line.indexOf(m[2] as string), m[2] as string];
+    }
+    if (next < 0) break;
+    at = next + 1;
+  }
+  return undefined;
+}
+
 /** Merged [from, to) ranges of text within the pairing window of a key id, one byte of context each side. */
 function pairingWindows(ids: { index: number }[], length: number): [number, number][] {
   const out: [number, number][] = [];
@@ -233,27 +325,48 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
       keyId: redactAccessKeyId(id),
     });
   }
+  /** where provider "aws" / backend "s3" blocks open (found once, when a name first asks) */
+  let hclStarts: number[] | undefined;
   const nearId = (index: number): boolean => ids.some((i) => Math.abs(i.index - index) <= PAIR_WINDOW);
-  /** "aws" in the name itself or in the 300 bytes before it, or a key id within the pairing window */
+  /**
+   * "aws" in the name itself or in the 300 bytes before it, a key id within the pairing window, or an
+   * open Terraform/OpenTofu provider "aws" / backend "s3" block around it
+   */
   const awsContext = (nameStart: number, name: string): boolean => {
     let b = nameStart;
     while (b > 0 && /[A-Za-z0-9_.-]/.test(text[b - 1] as string)) b--;
     return (
       /access|aws/i.test(name) ||
       /aws/i.test(text.slice(Math.max(0, b - 300), nameStart)) ||
-      nearId(nameStart)
+      nearId(nameStart) ||
+      inAwsHclBlock(text, (hclStarts ??= awsHclBlockStarts(text)), nameStart)
     );
   };
   const secrets = new Map<number, string>();
+  /** is the text a CloudFormation template (looked up once, when a parameter default asks) */
+  let cloudFormation: boolean | undefined;
   // a value assigned to a secret's name, in every common syntax (env, INI, YAML, JSON and escaped
   // JSON, XML, HCL, properties, code): aws_secret_access_key, SecretAccessKey, awsSecretKey,
-  // aws.secretkey, "secret_key" (in an AWS context: "aws" in the name or in the 300 bytes before it)
+  // aws.secretkey, "secret_key" (in an AWS context: "aws" in the name or in the 300 bytes before it,
+  // a key id near, or inside a provider "aws" / backend "s3" block)
   for (const m of text.matchAll(SECRET_NAME)) {
     const at = m.index ?? 0;
     AFTER_NAME.lastIndex = at + m[0].length;
     const v = AFTER_NAME.exec(text);
-    if (!v) continue;
-    if (awsContext(at, m[0])) secrets.set(AFTER_NAME.lastIndex - 40, v[1] as string);
+    if (v) {
+      if (awsContext(at, m[0])) secrets.set(AFTER_NAME.lastIndex - 40, v[1] as string);
+      continue;
+    }
+    // a CloudFormation parameter named like a secret key, its secret under Default: a few lines below
+    // (most names have no Default in the next kilobyte: then no parameter is looked at)
+    const d = text.slice(at, at + CFN_BLOCK + 256).includes('Default')
+      ? parameterDefault(text, at, at + m[0].length)
+      : undefined;
+    if (!d) continue;
+    const [index, s] = d;
+    const shaped = /[A-Z]/.test(s) && /[a-z]/.test(s) && /[0-9+/]/.test(s);
+    cloudFormation ??= CFN_MARK.test(text);
+    if ((shaped || isSecretPlaceholder(s)) && (awsContext(at, m[0]) || cloudFormation)) secrets.set(index, s);
   }
   // Secrets are looked for only in a window around each key id (±1,024 bytes, as trufflehog), never
   // over the whole text: the bounded-run regex is costly per position (reference/scanning.md §6.2).

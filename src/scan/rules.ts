@@ -20,7 +20,7 @@ export const RULES: readonly RuleInfo[] = [
     id: 'SCAN_AWS_SECRET_ACCESS_KEY',
     title: 'AWS secret access key',
     severity: 'critical',
-    help: `A 40-character AWS secret access key: assigned to a secret key's name in any syntax (aws_secret_access_key, SecretAccessKey, secret_key in an AWS context, ...), or placed as a value (after =, :, >, a comma, in a table cell or tab-separated field, or alone on its line) within 1,024 bytes of an access key id. Also found inside base64 values, JSON escapes, URL-encoding and HTML entities. ${ROTATE}`,
+    help: `A 40-character AWS secret access key: assigned to a secret key's name in any syntax (aws_secret_access_key, SecretAccessKey, secret_key in an AWS context such as a Terraform provider "aws" or backend "s3" block, a CloudFormation parameter's Default, ...), or placed as a value (after =, :, >, a comma, in a table cell or tab-separated field, or alone on its line) within 1,024 bytes of an access key id. Also found inside base64 values, JSON escapes, URL-encoding and HTML entities. ${ROTATE}`,
   },
   {
     id: 'SCAN_AWS_ACCESS_KEY_ID',
