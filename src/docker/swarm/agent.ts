@@ -240,7 +240,8 @@ export async function startSwarmAgent(options: SwarmAgentOptions): Promise<Swarm
     server.listen(listen.port, listen.host, () => resolve());
   });
   return {
-    address: `${listen.host}:${listen.port}`,
+    // the port it got (--listen HOST:0 asks for any free one)
+    address: `${listen.host}:${(server.address() as { port?: number } | null)?.port ?? listen.port}`,
     served: () => served,
     tasks: () => [...tasks.values()].map((t) => ({ ...t })),
     close: () =>
