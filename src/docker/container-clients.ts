@@ -144,11 +144,20 @@ export async function watchContainerExits(
           ...(a[ROLE_ARN_LABEL] ? { roleArn: a[ROLE_ARN_LABEL] } : {}),
           ...(a[OIDC_LABEL] ? { oidc: a[OIDC_LABEL] } : {}),
         };
-        if (key.profile || key.roleArn)
-          table
-            .lease(key)
-            .get()
-            .catch(() => undefined);
+        const id = ev.Actor?.ID;
+        if (!(key.profile || key.roleArn) || !id) return;
+        // only a container on this server's network (another keyless on the engine has its own)
+        void (async () => {
+          if (network) {
+            const c = await client.json<{ NetworkSettings?: { Networks?: Record<string, unknown> } }>(
+              'GET',
+              `/containers/${encodeURIComponent(id)}/json`,
+              { timeoutMs: LOOKUP_TIMEOUT_MS },
+            );
+            if (!c.NetworkSettings?.Networks?.[network]) return;
+          }
+          await table.lease(key).get();
+        })().catch(() => undefined);
         return;
       }
       // dropped, not revoked for good: the same container started again (a restart policy, docker
