@@ -22,6 +22,30 @@ interface ContainerSummary {
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
 
+/** Running containers matching Docker's list filters (label, network), with an optional time bound. */
+function runningContainers(
+  client: DockerClient,
+  filters: { label: string[]; network?: string[] },
+  timeoutMs?: number,
+): Promise<ContainerSummary[]> {
+  return client.json<ContainerSummary[]>('GET', '/containers/json', {
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    query: { filters: JSON.stringify({ ...filters, status: ['running'] }) },
+  });
+}
+
+/** The container's address on the network, if it is on it. */
+const addressOn = (c: ContainerSummary, network: string): string | undefined =>
+  c.NetworkSettings?.Networks?.[network]?.IPAddress;
+
+/** The role a container's keyless labels (or a start event's attributes, which carry them) name. */
+function roleKeyOf(labels: Record<string, string>): { profile?: string; roleArn?: string; oidc?: string } {
+  const profile = labels[PROFILE_LABEL];
+  const roleArn = labels[ROLE_ARN_LABEL];
+  const oidc = labels[OIDC_LABEL];
+  return { ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}), ...(oidc ? { oidc } : {}) };
+}
+
 export function containerClientResolver(
   client: DockerClient,
   table: LeaseTable,
@@ -30,30 +54,18 @@ export function containerClientResolver(
   return async (idHash, address) => {
     // a revoked client stays refused while its container runs on
     if (!/^[0-9a-f]{64}$/.test(idHash) || table.isRevoked(idHash)) return undefined;
-    const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
-      timeoutMs: LOOKUP_TIMEOUT_MS,
-      query: { filters: JSON.stringify({ label: [`${CLIENT_LABEL}=${idHash}`], status: ['running'] }) },
-    });
+    const list = await runningContainers(client, { label: [`${CLIENT_LABEL}=${idHash}`] }, LOOKUP_TIMEOUT_MS);
     // the container asking, when it carries the id (replicas share it); else the first one, so the
     // handler refuses the caller as presenting another container's id
-    const c = list.find((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address) ?? list[0];
+    const c = list.find((x) => addressOn(x, network) === address) ?? list[0];
     if (!c) return undefined;
-    const labels = c.Labels ?? {};
-    const ip = c.NetworkSettings?.Networks?.[network]?.IPAddress;
-    const profile = labels[PROFILE_LABEL];
-    const roleArn = labels[ROLE_ARN_LABEL];
-    const oidc = labels[OIDC_LABEL];
     // bound to the container's own address: the id is refused from anywhere else
-    return table.registerHash(
-      idHash,
-      { ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}), ...(oidc ? { oidc } : {}) },
-      {
-        boundAddress: ip ?? 'none',
-        containerId: c.Id.slice(0, 12),
-        ...(c.Names?.[0] ? { containerName: c.Names[0].replace(/^\//, '') } : {}),
-        ...(c.Image ? { image: c.Image } : {}),
-      },
-    );
+    return table.registerHash(idHash, roleKeyOf(c.Labels ?? {}), {
+      boundAddress: addressOn(c, network) ?? 'none',
+      containerId: c.Id.slice(0, 12),
+      ...(c.Names?.[0] ? { containerName: c.Names[0].replace(/^\//, '') } : {}),
+      ...(c.Image ? { image: c.Image } : {}),
+    });
   };
 }
 
@@ -67,11 +79,8 @@ export function containerAddressConfirmer(
 ): (idHash: string, address: string) => Promise<boolean> {
   return async (idHash, address) => {
     if (!/^[0-9a-f]{64}$/.test(idHash)) return false;
-    const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
-      timeoutMs: LOOKUP_TIMEOUT_MS,
-      query: { filters: JSON.stringify({ label: [`${CLIENT_LABEL}=${idHash}`], status: ['running'] }) },
-    });
-    return list.some((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
+    const list = await runningContainers(client, { label: [`${CLIENT_LABEL}=${idHash}`] }, LOOKUP_TIMEOUT_MS);
+    return list.some((x) => addressOn(x, network) === address);
   };
 }
 
@@ -95,21 +104,22 @@ export function containerAddressResolver(
       .clientRecords()
       .find((r) => r.boundAddress === address || r.alsoAt?.includes(address));
     if (known && !fresh && eventsFollowed()) return known;
-    const list = await client.json<ContainerSummary[]>('GET', '/containers/json', {
-      timeoutMs: LOOKUP_TIMEOUT_MS,
-      query: { filters: JSON.stringify({ label: [CLIENT_LABEL], network: [network], status: ['running'] }) },
-    });
-    const c = list.find((x) => x.NetworkSettings?.Networks?.[network]?.IPAddress === address);
-    const hash = c?.Labels?.[CLIENT_LABEL];
+    const list = await runningContainers(
+      client,
+      { label: [CLIENT_LABEL], network: [network] },
+      LOOKUP_TIMEOUT_MS,
+    );
+    const hash = list.find((x) => addressOn(x, network) === address)?.Labels?.[CLIENT_LABEL];
     if (known && known.idHash !== hash) table.dropHash(known.idHash, 'its address now belongs to another');
-    if (known && known.idHash === hash) return known;
-    // another replica of a client the table already serves: one more address, not a new record
-    const live = hash ? table.clientRecords().find((r) => r.idHash === hash) : undefined;
-    if (live && hash) {
+    if (!hash) return undefined;
+    // a client the table already serves (this container, or another replica of it): its address is
+    // added, not a new record made
+    const live = table.clientRecords().find((r) => r.idHash === hash);
+    if (live) {
       table.allowAddress(hash, address);
       return live;
     }
-    return hash ? byHash(hash, address) : undefined;
+    return byHash(hash, address);
   };
 }
 
@@ -138,12 +148,7 @@ export async function watchContainerExits(
         // the role's session is fetched now, while the container starts, so its first request is
         // answered from memory: SDKs give IMDS 1 second (botocore, the Go SDK), less than an STS call
         // may take
-        const a = ev.Actor?.Attributes ?? {};
-        const key = {
-          ...(a[PROFILE_LABEL] ? { profile: a[PROFILE_LABEL] } : {}),
-          ...(a[ROLE_ARN_LABEL] ? { roleArn: a[ROLE_ARN_LABEL] } : {}),
-          ...(a[OIDC_LABEL] ? { oidc: a[OIDC_LABEL] } : {}),
-        };
+        const key = roleKeyOf(ev.Actor?.Attributes ?? {});
         const id = ev.Actor?.ID;
         if (!(key.profile || key.roleArn) || !id) return;
         // only a container on this server's network (another keyless on the engine has its own)
@@ -168,15 +173,13 @@ export async function watchContainerExits(
     },
     onConnect: async (again) => {
       if (!again) return;
-      const running = await client.json<ContainerSummary[]>('GET', '/containers/json', {
-        query: { filters: JSON.stringify({ label: [CLIENT_LABEL], status: ['running'] }) },
-      });
+      const running = await runningContainers(client, { label: [CLIENT_LABEL] });
       // each running client's addresses now (a restart may have given a container another address)
       const addresses = new Map<string, Set<string>>();
       for (const c of running) {
         const hash = c.Labels?.[CLIENT_LABEL];
         if (!hash) continue;
-        const ip = network ? c.NetworkSettings?.Networks?.[network]?.IPAddress : undefined;
+        const ip = network ? addressOn(c, network) : undefined;
         const set = addresses.get(hash) ?? new Set<string>();
         if (ip) set.add(ip);
         addresses.set(hash, set);

@@ -351,26 +351,23 @@ export function createHandler(
       path === '/latest/meta-data/iam/info';
     if (needsRole && options.resolveImdsClient && isContainer(address)) {
       // each container its own role, as each EC2 instance has its own
-      if (subject === '' || (subject === undefined && limited(address))) {
-        // a token issued to no keyless container (or IMDSv1 past the failure limit): no role, no lookup
+      // a container with no keyless client: no role, and a failure counted against its address
+      const noRole = (): void => {
         audit({ source: address, endpoint: 'imds', outcome: 'unknown-client' });
         fail(address);
-        return send(res, 404, 'Not Found', 'text/plain');
-      }
+        send(res, 404, 'Not Found', 'text/plain');
+      };
+      // a token issued to no keyless container (or IMDSv1 past the failure limit): no lookup at all
+      if (subject === '' || (subject === undefined && limited(address))) return noRole();
       const resolve = options.resolveImdsClient;
       resolve(address)
         .then(async (found) => {
           let c = found;
           // with a token, only the container it was issued to: the table may still name the container
           // that had this address before (its stop not yet seen), so ask the engine once more
-          if (subject !== undefined && c?.idHash !== subject)
-            c = subject ? await resolve(address, true) : undefined;
+          if (subject !== undefined && c?.idHash !== subject) c = await resolve(address, true);
           if (subject !== undefined && c?.idHash !== subject) c = undefined;
-          if (!c) {
-            audit({ source: address, endpoint: 'imds', outcome: 'unknown-client' });
-            fail(address);
-            return send(res, 404, 'Not Found', 'text/plain');
-          }
+          if (!c) return noRole();
           imdsRole(res, path, now, address, {
             key: c.key,
             roleName: imdsRoleName(c.key),
