@@ -16,12 +16,12 @@ export const OIDC_HELP =
   'for every new session, and never printed or given to a container. Without a profile or --oidc,\n' +
   'AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN is used as the AWS SDKs use it.';
 
-export function addOidcOptions(cmd: Command): Command {
+export function addOidcOptions(
+  cmd: Command,
+  oidcHelp = 'web identity token instead of a profile: github, gitlab, file:PATH or env:VAR (with --role-arn: the role to exchange it for)',
+): Command {
   return cmd
-    .option(
-      '--oidc <source>',
-      'web identity token instead of a profile: github, gitlab, file:PATH or env:VAR (with --role-arn: the role to exchange it for)',
-    )
+    .option('--oidc <source>', oidcHelp)
     .option('--oidc-audience <aud>', '--oidc github: the audience asked for (default sts.amazonaws.com)')
     .option(
       '--oidc-token-env <var>',

@@ -56,16 +56,11 @@ function registerAgentCommands(swarm: Command): void {
       '--source-profile <profile>',
       "the agent's own source: a keyless / ~/.aws/config profile (role ARNs are assumed from it)",
     )
-    .option('--listen <host:port>', 'address to serve', '169.254.170.2:80')
-    .option(
-      '--oidc <source>',
-      "web identity token instead of --source-profile, exchanged for each service's --role-arn: github, gitlab, file:PATH or env:VAR",
-    )
-    .option('--oidc-audience <aud>', '--oidc github: the audience asked for (default sts.amazonaws.com)')
-    .option(
-      '--oidc-token-env <var>',
-      "--oidc gitlab: the job's id_tokens variable holding the token (default AWS_OIDC_TOKEN)",
-    )
+    .option('--listen <host:port>', 'address to serve', '169.254.170.2:80');
+  addOidcOptions(
+    agent,
+    "web identity token instead of --source-profile, exchanged for each service's --role-arn: github, gitlab, file:PATH or env:VAR",
+  )
     .option(
       '--registry-auth',
       "also keep services' ECR registry auth fresh (on a manager; as `keyless swarm registry-auth`)",
