@@ -128,6 +128,25 @@ describe('FileScanner', () => {
     }
   });
 
+  test('a capped window that ends inside a long session token does not cut it: the whole value is found once', () => {
+    // Lines that are all candidates grow one window until it is as large as a small file; it then
+    // ends WINDOW_AFTER bytes after its last hit, which is placed here inside a token's value.
+    const filler = 'session token\n';
+    for (const shift of [0, 1, 5, 13]) {
+      const before = Math.floor((SMALL_FILE_BYTES - 200) / filler.length) * filler.length;
+      const value = randomBytes(300).toString('base64').replace(/[=+/]/g, 'A');
+      const t = `${'x'.repeat(shift)}${filler.repeat(before / filler.length)}AWS_SESSION_TOKEN=${value}\n${filler.repeat(2000)}`;
+      const expected = detectCredentials(t, { base: { path: 'f' } })
+        .map(key)
+        .sort();
+      assert.equal(expected.length, 1, `shift ${shift}`);
+      for (const pieces of [() => 1 << 20, () => 4096, () => 333]) {
+        assert.deepEqual(viaScanner(Buffer.from(t), true, pieces), expected, `shift ${shift}`);
+        assert.deepEqual(viaScanner(Buffer.from(t), false, pieces), expected, `shift ${shift}, unknown size`);
+      }
+    }
+  });
+
   test('a file dense with candidates stays bounded: windows are capped, findings deduplicated', () => {
     const line = `aws_session_token is mentioned here ${'y'.repeat(20)}\n`;
     const t = `${line.repeat(Math.ceil((3 * SMALL_FILE_BYTES) / line.length))}key ${fakeAccessKeyId()}\n`;

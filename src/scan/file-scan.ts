@@ -7,7 +7,8 @@
 // - a larger file is scanned in windows around its candidates (WINDOW_BEFORE / WINDOW_AFTER bytes,
 //   merged when they overlap), each started at a line start where one is near, with the line number
 //   from a running newline count. A key id and its secret within the ±1,024-byte pairing window are
-//   always in one window, as are an assignment and its value;
+//   always in one window, as are an assignment and its value; a window goes on to the end of the
+//   line its end falls in (at most LINE_REACH bytes), so no value is cut;
 // - a NUL byte in the first 8 KiB marks a binary file: it is scanned in windows around its
 //   candidates like a large file (a key compiled into a program is a leak too), NUL bytes being only
 //   separators there, and its findings give a byte offset instead of a line. Random bytes practically
@@ -25,6 +26,8 @@ const WINDOW_AFTER = 4096;
 const TAIL_BYTES = 8192;
 /** Pairing reach the detectors use (PAIR_WINDOW + a secret's length + 1): a window keeps it before its first candidate. */
 const PAIR_REACH = 1024 + 41;
+/** A window goes on past its end to the end of that line, at most this far, so no value is cut in two. */
+const LINE_REACH = 16384;
 /** Bytes each side of a piece boundary searched together, for a candidate cut in two ("security_token" is 14). */
 const JOINT_BYTES = 16;
 
@@ -39,6 +42,8 @@ interface Window {
   parts: Buffer[];
   /** file offset up to which bytes are collected */
   have: number;
+  /** collected through `to` and on to the end of that line (or LINE_REACH past `to`) */
+  done: boolean;
 }
 
 function hasNul(buf: Buffer, start: number, end: number): boolean {
@@ -46,6 +51,34 @@ function hasNul(buf: Buffer, start: number, end: number): boolean {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Collects a window's bytes from a piece (file offsets [segStart, segEnd) at buf[start…]): through
+ * its end, then on to the end of that line, so that a value its end falls in (a long session token)
+ * is whole. Without that, a window capped at SMALL_FILE_BYTES cut a token, and the cut value was
+ * reported (first, so kept) instead of the whole one a later window saw.
+ */
+function collect(w: Window, buf: Buffer, start: number, segStart: number, segEnd: number): void {
+  const take = (to: number): void => {
+    w.parts.push(Buffer.from(buf.subarray(start + (w.have - segStart), start + (to - segStart))));
+    w.have = to;
+  };
+  if (w.have < w.to) {
+    take(Math.min(w.to, segEnd));
+    if (w.have < w.to) return;
+  }
+  const limit = Math.min(segEnd, w.to + LINE_REACH);
+  if (w.have < limit) {
+    const nl = buf.subarray(start + (w.have - segStart), start + (limit - segStart)).indexOf(10);
+    if (nl !== -1) {
+      take(w.have + nl + 1);
+      w.done = true;
+      return;
+    }
+    take(limit);
+  }
+  w.done = w.have >= w.to + LINE_REACH;
+}
 
 export class FileScanner {
   private pos = 0;
@@ -201,12 +234,8 @@ export class FileScanner {
     const segEnd = segStart + len;
     const still: Window[] = [];
     for (const w of this.windows) {
-      if (w.have < segEnd && w.have < w.to) {
-        const to = Math.min(w.to, segEnd);
-        w.parts.push(Buffer.from(buf.subarray(start + (w.have - segStart), start + (to - segStart))));
-        w.have = to;
-      }
-      if (w.have >= w.to) this.runWindow(w);
+      if (w.have < segEnd) collect(w, buf, start, segStart, segEnd);
+      if (w.done) this.runWindow(w);
       else still.push(w);
     }
     this.windows = still;
@@ -246,7 +275,15 @@ export class FileScanner {
       this.cursor = from;
       this.cursorLines = linesBefore;
     }
-    this.windows.push({ from, to, firstHit: at, linesBefore, parts, have: Math.max(from, segStart) });
+    this.windows.push({
+      from,
+      to,
+      firstHit: at,
+      linesBefore,
+      parts,
+      have: Math.max(from, segStart),
+      done: false,
+    });
   }
 
   private runWindow(w: Window): void {
