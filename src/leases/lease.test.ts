@@ -153,4 +153,20 @@ describe('Lease', () => {
     assert.equal(st.refreshAt, HOUR - 30 * 60_000 - 5 * 60_000);
     assert.equal(st.refreshing, false);
   });
+  test('check() asks a failed source again at once when nothing valid is held (the user fixed the profile); get() keeps the backoff', async () => {
+    const clock = fixedClock(0);
+    const s = counting(clock);
+    const lease = new Lease({ source: s.source, clock, retryBaseMs: 60_000 });
+    s.setFail(true);
+    await assert.rejects(lease.get(), /STS unreachable/);
+    await assert.rejects(lease.get(), /STS unreachable/);
+    assert.equal(s.calls(), 1, 'get() inside the backoff asks nobody');
+    s.setFail(false);
+    await assert.rejects(lease.get(), /STS unreachable/, 'still in backoff for get()');
+    assert.equal(s.calls(), 1);
+    assert.equal((await lease.check()).accessKeyId, 'ASIA2');
+    assert.equal(s.calls(), 2, 'check() asked the source at once');
+    assert.equal((await lease.check()).accessKeyId, 'ASIA2');
+    assert.equal(s.calls(), 2, 'a valid session is not asked for again');
+  });
 });

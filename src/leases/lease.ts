@@ -111,6 +111,18 @@ export class Lease {
     return this.inflight;
   }
 
+  /**
+   * A user's explicit check (`keyless run` before it starts containers, `serve --daemon`): what get()
+   * gives, except that with nothing valid held, a source that failed is asked again at once instead of
+   * after the retry backoff: the user may just have added the keys or fixed the profile. Containers'
+   * requests keep the backoff (it spares STS a storm).
+   */
+  check(): Promise<Credentials> {
+    const cur = this.current;
+    if (!cur || this.remaining(cur) <= 0) this.retryAt = 0;
+    return this.get();
+  }
+
   private remaining(c: Credentials): number {
     return c.expiration ? c.expiration.getTime() - this.clock.now() : Number.POSITIVE_INFINITY;
   }

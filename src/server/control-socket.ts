@@ -82,9 +82,10 @@ export async function startControlSocket(
             ...(input.roleArn ? { roleArn: input.roleArn } : {}),
             ...(input.oidc ? { oidc: input.oidc } : {}),
           };
+          // an explicit check: a failed profile is tried again at once (it may just have been fixed)
           table
             .lease(key)
-            .get()
+            .check()
             .then(
               (c) => reply(200, c.expiration ? { expiration: c.expiration.toISOString() } : {}),
               // the source's own message (names the profile and what to fix; never a secret)

@@ -4,8 +4,10 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import {
   chmod,
+  appendFile,
   chown,
   mkdir,
   mkdtemp,
@@ -19,7 +21,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestEnv, type TestEnv } from '../helpers/env.js';
-import { runKeyless } from '../helpers/cli.js';
+import { KEYLESS_BIN, runKeyless } from '../helpers/cli.js';
+import { motoWithStoredProfile } from '../helpers/profiles.js';
+import { controlClient } from '../../src/server/control-socket.js';
 import { freePort } from '../helpers/net.js';
 
 function alive(pid: number): boolean {
@@ -192,4 +196,43 @@ test('a daemon whose KEYLESS_HOME or control socket is removed stops (nothing co
   await rm(join(te2.keylessHome, 'server', 'control.sock'), { force: true });
   await waitDead(pid2);
   assert.ok(!alive(pid2), 'the daemon whose control socket was removed stopped');
+});
+
+test('foreground serve says at once that its profile gives nothing; once the profile is fixed, the next check gets the role (moto)', async (t) => {
+  const { moto, te } = await motoWithStoredProfile(t);
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [KEYLESS_BIN, 'serve', '--profile', 'app', '--listen', `127.0.0.1:${port}`],
+    {
+      env: te.vars,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no warning within 20 s:\n${stderr}`)), 20_000);
+    child.stderr.on('data', (d: string) => {
+      stderr += d;
+      if (/gives no credentials yet/.test(stderr)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  assert.match(stderr, /the server runs, but gives no credentials yet: .*profile app/);
+  assert.equal(child.exitCode, null, 'the server keeps running');
+  // the user fixes the profile; keyless run's check (the control socket) gets the role at once, not
+  // after the failed profile's retry backoff
+  await appendFile(
+    te.awsConfigFile,
+    `\n[profile app]\nrole_arn = ${moto.identity.roles['keyless-test-role'] ?? ''}\nsource_profile = dev\n`,
+  );
+  const got = await controlClient(join(te.keylessHome, 'server', 'control.sock')).checkLease(
+    { profile: 'app' },
+    15_000,
+  );
+  assert.ok(got.expiration && Date.parse(got.expiration) > Date.now(), JSON.stringify(got));
 });

@@ -123,9 +123,11 @@ async function warnIfUnusable(socketPath: string, flags: ServeFlags): Promise<vo
   };
   await controlClient(socketPath)
     .checkLease(key, 5_000)
-    .catch((err: Error) =>
-      output.warn(`the server runs, but gives no credentials yet: ${err.message.replace(/\.?\s*$/, '')}.`),
-    );
+    .catch((err: Error) => output.warn(unusableWarning(err)));
+}
+
+function unusableWarning(err: Error): string {
+  return `the server runs, but gives no credentials yet: ${err.message.replace(/\.?\s*$/, '')}.`;
 }
 
 /** What `serve --daemon` reports when the server it started did not come up: its error (one period), and its log. */
@@ -188,7 +190,17 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
             throw err;
           },
         );
-        return (await source)();
+        const current = source;
+        try {
+          return await (
+            await current
+          )();
+        } catch (err) {
+          // planned afresh next time: the profile may be fixed by then (~/.aws/config edited, keys
+          // added to the vault), and a plan made from the old files would fail the same way for ever
+          if (source === current) source = undefined;
+          throw err;
+        }
       };
     },
     { log: (l) => output.info(l) },
@@ -347,6 +359,13 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
   if (daemonChild && process.send) {
     process.send({ ready: true, lines });
     process.disconnect();
+  } else if (flags.profile || flags.roleArn || oidc) {
+    // in the foreground, as serve --daemon does through the control socket: say now, not at the first
+    // client's request, if the role cannot be had (the server keeps running; the keys may come later)
+    table
+      .lease(defaultKey)
+      .check()
+      .catch((err: Error) => output.warn(unusableWarning(err)));
   }
   let stopHomeWatch: (() => void) | undefined;
   await new Promise<void>((done) => {

@@ -74,7 +74,13 @@ export async function runAgent(opts: AgentOptions): Promise<ExitCode> {
           // sessions handed to tasks keep at least refresh-before
           { env, minValidityMs: effective * 1000 },
         );
-        return source();
+        try {
+          return await source();
+        } catch (err) {
+          // planned afresh next time: the profile or its keys may be fixed by then
+          source = undefined;
+          throw err;
+        }
       };
     },
   }).catch(async (err: unknown) => {
