@@ -19,14 +19,22 @@ interface CuttableProxy {
   client: DockerClient;
   cut(): void;
   restore(): void;
+  /** accept connections but never answer (a hung engine) until restore() */
+  hang(): void;
 }
 
 async function engineProxy(t: TestContext): Promise<CuttableProxy> {
   const dir = await tempDir(t, 'keyless-engine-proxy-');
   const path = join(dir, 'docker.sock');
   let open = true;
+  let hanging = false;
   const live = new Set<Socket>();
   const server = createServer((down) => {
+    if (hanging) {
+      live.add(down);
+      down.on('error', () => undefined);
+      return; // held open, never answered
+    }
     if (!open) return down.destroy();
     const up = createConnection(DEFAULT_DOCKER_SOCKET);
     live.add(down).add(up);
@@ -53,6 +61,11 @@ async function engineProxy(t: TestContext): Promise<CuttableProxy> {
     },
     restore: () => {
       open = true;
+      hanging = false;
+    },
+    hang: () => {
+      hanging = true;
+      for (const s of live) s.destroy();
     },
   };
 }
@@ -161,4 +174,33 @@ test('exits: a container that dies while events are lost is revoked when they co
   assert.equal(await resolve('10.99.0.6'), undefined, 'not trusted while events are lost');
   assert.equal(live(b.idHash), false, 'and dropped: no running keyless container has that address');
   assert.deepEqual(asked, []);
+});
+
+test('events: an engine that accepts but never answers (stand-in: a proxy that holds the connection) is given up on and followed again once it answers', async (t) => {
+  if (!(await requireDocker(t))) return;
+  const proxy = await engineProxy(t);
+  const tag = `keyless.test-events=${randomBytes(4).toString('hex')}`;
+  const connects: boolean[] = [];
+  const died: string[] = [];
+  const lines: string[] = [];
+  const follower = await followEngineEvents(proxy.client, {
+    filters: { type: ['container'], event: ['die'], label: [tag] },
+    onEvent: (ev) => died.push(ev.Actor?.ID ?? ''),
+    onConnect: (again) => void connects.push(again),
+    log: (l) => lines.push(l),
+    minDelayMs: 100,
+    maxDelayMs: 400,
+    answerTimeoutMs: 1_000,
+  });
+  t.after(() => follower.stop());
+  proxy.hang();
+  await until('the loss to be noticed', () => !follower.connected());
+  // the reconnection is accepted and held: without the answer timeout it would wait for ever
+  await new Promise((r) => setTimeout(r, 2_500));
+  assert.equal(follower.connected(), false);
+  proxy.restore();
+  await until('the stream to be followed again', () => follower.connected() && connects.length === 2, 10_000);
+  const id = await labelledContainer(t, [tag]);
+  await docker(['kill', id]);
+  await until('the die event after the reconnection', () => died.includes(id));
 });

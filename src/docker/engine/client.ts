@@ -38,6 +38,8 @@ export interface RequestParams {
   headers?: Record<string, string>;
   /** ms; default 60 s (streams: none) */
   timeoutMs?: number;
+  /** ms to wait for the answer's headers only (an engine that accepts and never answers); default none */
+  answerTimeoutMs?: number;
 }
 
 /** The docker CLI's config folder: $DOCKER_CONFIG or ~/.docker. */
@@ -241,7 +243,16 @@ export class DockerClient {
       const req = ep.tls ? httpsRequest({ ...options, ...ep.tls }) : httpRequest(options);
       const timeout = params.timeoutMs ?? 60_000;
       if (timeout > 0) req.setTimeout(timeout, () => req.destroy(new Error(`timed out after ${timeout} ms`)));
-      req.on('response', resolve);
+      const answer = params.answerTimeoutMs ?? 0;
+      const noAnswer =
+        answer > 0
+          ? setTimeout(() => req.destroy(new Error(`no answer within ${answer} ms`)), answer)
+          : undefined;
+      if (noAnswer) req.once('close', () => clearTimeout(noAnswer));
+      req.on('response', (res: IncomingMessage) => {
+        clearTimeout(noAnswer);
+        resolve(res);
+      });
       req.on('error', (err) => {
         reject(
           new KeylessError(

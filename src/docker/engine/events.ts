@@ -23,6 +23,11 @@ export interface EventFollowOptions {
   /** first retry delay (default 500 ms), doubled up to maxDelayMs (default 10 s) */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * an engine that accepts the connection but does not answer (a hung dockerd, a stuck proxy) is given
+   * up on after this long and tried again, instead of being waited on for ever (default 15 s)
+   */
+  answerTimeoutMs?: number;
 }
 
 export interface EventFollower {
@@ -51,6 +56,7 @@ export async function followEngineEvents(
   const open = async (): Promise<void> => {
     const res = await client.stream('GET', '/events', {
       query: { filters: JSON.stringify(options.filters) },
+      answerTimeoutMs: options.answerTimeoutMs ?? 15_000,
     });
     if (stopped) {
       res.destroy();
