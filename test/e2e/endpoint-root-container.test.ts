@@ -3,7 +3,8 @@
 // Docker, an engine in its own namespaces) run the same suite in endpoint-setups.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -131,5 +132,52 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
     assert.match(await sc.channelRequest('none'), /^HTTP\/1.1 401/);
     assert.match(await sc.channelRequest('right'), /^HTTP\/1.1 404/);
     await sc.assertInspectClean(['keyless-endpoint']);
+  });
+
+  test('a second keyless server (another KEYLESS_HOME, as another user or CI runner) does not take a live endpoint; it does once the first is gone', async (t) => {
+    const cleanups: (() => Promise<void>)[] = [];
+    t.after(async () => {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    });
+    const made = await makeRoot({ after: (fn) => void cleanups.push(async () => void (await fn())) });
+    if (!made) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
+    const a = new Scenario(made.setup, made.env);
+    await a.prepareNetwork();
+    cleanups.push(() => a.cleanup());
+    // B: its own KEYLESS_HOME with the same stored keys (the vault folder copied)
+    const homeB = await mkdtemp(join(tmpdir(), 'keyless-second-home-'));
+    cleanups.push(() => rm(homeB, { recursive: true, force: true }));
+    const keylessB = join(homeB, '.keyless');
+    await mkdir(keylessB, { mode: 0o700 });
+    await cp(join(made.env.keylessHome, 'vault'), join(keylessB, 'vault'), { recursive: true });
+    const b = new Scenario(made.setup, {
+      ...made.env,
+      vars: { ...made.env.vars, KEYLESS_HOME: keylessB },
+      keylessHome: keylessB,
+    });
+    cleanups.push(() => b.keyless(['serve', '--stop'], 60_000).then(() => undefined));
+    const boto3 = clientCommands(a.s, a.e.containerMotoUrl)[2]?.[1] as string[];
+
+    const first = await a.runClient('app', boto3);
+    assert.equal(first.code, 0, first.stderr);
+    const endpointA = await a.endpointId();
+    const refused = await b.runClient('other', boto3);
+    assert.notEqual(refused.code, 0, 'B is refused while A serves');
+    assert.match(refused.stderr, /serves another keyless server, which is running: .*KEYLESS_HOME /);
+    assert.ok(refused.stderr.includes(made.env.keylessHome), refused.stderr);
+    assert.match(refused.stderr, /keyless serve --stop/);
+    assert.equal(await a.endpointId(), endpointA, 'A keeps its endpoint container');
+    const again = await a.runClient('app', boto3);
+    assert.equal(again.code, 0, `A's containers still get credentials: ${again.stderr}`);
+    assert.match(again.stdout, /assumed-role\/runner\//);
+
+    // A's server dies: its endpoint's channel goes down, and B takes the endpoint over
+    const pid = Number((await readFile(join(a.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 3_000));
+    const taken = await b.runClient('other', boto3);
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.match(taken.stdout, /assumed-role\/other\//);
+    assert.notEqual(await b.endpointId(), endpointA, 'B made its own endpoint container');
   });
 });

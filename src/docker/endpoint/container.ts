@@ -13,6 +13,14 @@ export const ENDPOINT_NAME = 'keyless-endpoint';
 export const ENDPOINT_LABEL = 'keyless.endpoint';
 export const ENDPOINT_CONFIG_LABEL = 'keyless.endpoint.config';
 export const ENDPOINT_CHANNEL_LABEL = 'keyless.endpoint.channel';
+/** which keyless server the endpoint serves: a digest of host, uid and KEYLESS_HOME, and words for people */
+export const ENDPOINT_OWNER_LABEL = 'keyless.endpoint.owner';
+export const ENDPOINT_OWNER_NAME_LABEL = 'keyless.endpoint.owner.name';
+/** how the relay logs its channel's health (src/endpoint/relay.ts); only changes are logged */
+const CHANNEL_UP = /^channel to the host up\b/;
+const CHANNEL_DOWN = /^channel down\b/;
+/** the relay pings the host every 2 s: a server that just died shows as down after this long */
+const OWNER_RECHECK_MS = 2_500;
 /** where the host folder holding the channel socket is mounted */
 export const CHANNEL_MOUNT = '/run/keyless-host';
 
@@ -30,6 +38,8 @@ export interface EndpointSpec {
   user?: string;
   /** e.g. host.docker.internal:host-gateway */
   extraHosts?: string[];
+  /** the keyless server it serves (see endpointOwner) */
+  owner?: { id: string; name: string };
 }
 
 export interface EndpointState {
@@ -72,7 +82,8 @@ export function endpointConfigHash(spec: EndpointSpec): string {
         entrypoint: spec.image.entrypoint,
         user: spec.user ?? '',
         extraHosts: spec.extraHosts ?? [],
-        v: 1,
+        owner: spec.owner?.id ?? '',
+        v: 2,
       }),
     )
     .digest('hex')
@@ -141,6 +152,9 @@ async function createEndpoint(client: DockerClient, spec: EndpointSpec): Promise
         [ENDPOINT_LABEL]: '1',
         [ENDPOINT_CONFIG_LABEL]: endpointConfigHash(spec),
         [ENDPOINT_CHANNEL_LABEL]: describeChannel(spec.channel),
+        ...(spec.owner
+          ? { [ENDPOINT_OWNER_LABEL]: spec.owner.id, [ENDPOINT_OWNER_NAME_LABEL]: spec.owner.name }
+          : {}),
       },
       HostConfig: hostConfig,
       NetworkingConfig: {
@@ -205,11 +219,47 @@ export async function ensureEndpointContainer(
         'ENDPOINT_NAME_TAKEN',
         `a container named ${ENDPOINT_NAME} exists that keyless did not make. Rename or remove it (docker rm -f ${ENDPOINT_NAME}).`,
       );
+    await refuseLiveOwner(client, have, spec);
     await removeEndpoint(client);
   }
   const id = await createEndpoint(client, spec);
   await start(client, id);
   return { id, running: true, action: have ? 'recreated' : 'created' };
+}
+
+/**
+ * Another keyless server's endpoint (another user, another KEYLESS_HOME) is not taken over while that
+ * server answers it: the engine has one 169.254.170.2, and taking it would cut that server's containers
+ * off (two CI runners on one engine would take it from each other at every run). Its relay's log says
+ * whether its channel is up; a server that stopped or died leaves it down, and then it is taken over.
+ */
+async function refuseLiveOwner(
+  client: DockerClient,
+  have: ContainerInspect,
+  spec: EndpointSpec,
+): Promise<void> {
+  const labels = have.Config?.Labels ?? {};
+  const theirs = labels[ENDPOINT_OWNER_LABEL];
+  if (!spec.owner || !theirs || theirs === spec.owner.id || !have.State?.Running) return;
+  const up = async (): Promise<boolean> => {
+    const lines = (await endpointLogTail(client, 50)).split('\n').map((l) => l.trim());
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const l = lines[i] as string;
+      if (CHANNEL_UP.test(l)) return true;
+      if (CHANNEL_DOWN.test(l)) return false;
+    }
+    return false;
+  };
+  if (!(await up())) return;
+  await new Promise((r) => setTimeout(r, OWNER_RECHECK_MS));
+  if (!(await up())) return;
+  const who = labels[ENDPOINT_OWNER_NAME_LABEL] ?? 'another keyless server';
+  throw new KeylessError(
+    'ENDPOINT_IN_USE',
+    `the endpoint container ${ENDPOINT_NAME} (169.254.170.2 on this engine) serves another keyless server, which is running: ${who}. ` +
+      'An engine has one 169.254.170.2, so one keyless server serves its containers. Use that keyless (the same user and KEYLESS_HOME), ' +
+      'stop it (keyless serve --stop, as its user), or run these containers on another engine (DOCKER_HOST). Once that server stops, keyless takes the endpoint over.',
+  );
 }
 
 /** The last lines of the endpoint's log, for error messages. */
