@@ -62,6 +62,18 @@ const AFTER =
  */
 const NAME_SUFFIX = '(?:[-_.][A-Za-z0-9]{1,12}){0,2}';
 const AFTER_NAME = new RegExp(`${NAME_SUFFIX}${AFTER}([A-Za-z0-9+/]{40})(?![A-Za-z0-9+/])`, 'y');
+/**
+ * A secret's name with its value base64-encoded on its own (a Kubernetes Secret's data:, CI variables
+ * stored encoded): 40 bytes are 54 base64 characters and their padding.
+ */
+const AFTER_NAME_BASE64 = new RegExp(
+  `${NAME_SUFFIX}${AFTER}([A-Za-z0-9+/]{54}(?:==)?)(?![A-Za-z0-9+/=])`,
+  'y',
+);
+/** A key id base64-encoded on its own (20 bytes: 27 characters and "="), for pairing with such a secret. */
+const KEY_ID_BASE64 = /(?<![A-Za-z0-9+/])(?:QUtJQ|QVNJQ|QUJJQ|QUNDQ)[A-Za-z0-9+/]{22}=?(?![A-Za-z0-9+/=])/g;
+const KEY_ID_WHOLE = /^(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}$/;
+const SECRET_WHOLE = /^[A-Za-z0-9+/]{40}$/;
 const AFTER_TOKEN_NAME = new RegExp(`${AFTER}([A-Za-z0-9+/]{100,}={0,2})`, 'y');
 /** How STS session tokens begin (the serialized token's version header), old and new formats. */
 const STS_TOKEN_START = /^(?:IQoJb3JpZ2lu|IgoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|AQoDYXdz|AgoJb3JpZ2lu)/;
@@ -325,6 +337,17 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
       keyId: redactAccessKeyId(id),
     });
   }
+  // key ids base64-encoded on their own (a Kubernetes Secret): reported through the base64 decoding,
+  // counted here only so that a secret encoded the same way next to them is paired with them
+  let encodedIds = false;
+  for (const m of text.matchAll(KEY_ID_BASE64)) {
+    const id = Buffer.from(m[0], 'base64').toString('latin1');
+    if (KEY_ID_WHOLE.test(id) && !ignoredLine(text, m.index ?? 0)) {
+      ids.push({ id, index: m.index ?? 0 });
+      encodedIds = true;
+    }
+  }
+  if (encodedIds) ids.sort((a, b) => a.index - b.index);
   /** where provider "aws" / backend "s3" blocks open (found once, when a name first asks) */
   let hclStarts: number[] | undefined;
   const nearId = (index: number): boolean => ids.some((i) => Math.abs(i.index - index) <= PAIR_WINDOW);
@@ -343,6 +366,8 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
     );
   };
   const secrets = new Map<number, string>();
+  /** secrets whose value was base64-encoded on its own */
+  const encoded = new Set<number>();
   /** is the text a CloudFormation template (looked up once, when a parameter default asks) */
   let cloudFormation: boolean | undefined;
   // a value assigned to a secret's name, in every common syntax (env, INI, YAML, JSON and escaped
@@ -355,6 +380,18 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
     const v = AFTER_NAME.exec(text);
     if (v) {
       if (awsContext(at, m[0])) secrets.set(AFTER_NAME.lastIndex - 40, v[1] as string);
+      continue;
+    }
+    AFTER_NAME_BASE64.lastIndex = at + m[0].length;
+    const e = AFTER_NAME_BASE64.exec(text);
+    if (e) {
+      const value = e[1] as string;
+      const s = Buffer.from(value, 'base64').toString('latin1');
+      if (SECRET_WHOLE.test(s) && awsContext(at, m[0])) {
+        const index = AFTER_NAME_BASE64.lastIndex - value.length;
+        secrets.set(index, s);
+        encoded.add(index);
+      }
       continue;
     }
     // a CloudFormation parameter named like a secret key, its secret under Default: a few lines below
@@ -407,6 +444,11 @@ function detectPlain(text: string, options: DetectOptions): Finding[] {
         : {}),
       ...(near && !example && accountOfKeyId(near.id) ? { account: accountOfKeyId(near.id) as string } : {}),
     });
+    if (encoded.has(index)) {
+      const f = out[out.length - 1] as Finding;
+      f.decoded = [...(options.decoded ?? []), 'base64'];
+      f.message += ` (after decoding ${f.decoded.join(', then ')})`;
+    }
   }
   // session tokens: a strong name anywhere in an AWS context, a weak one (session, token) next to a key id
   const tokens = new Map<number, string>();

@@ -62,6 +62,9 @@ function generate(kind: string): string {
       return randomBytes(20).toString('hex').toUpperCase();
     case 'HEX_64':
       return randomBytes(32).toString('hex');
+    case 'BASE64_56':
+      // 40 random bytes encoded: as long as an encoded secret, but not one inside
+      return b64(40);
     case 'BASE64_88':
       return b64(64);
     case 'BASE64_372':
