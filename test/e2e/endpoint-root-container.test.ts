@@ -174,7 +174,8 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
     // A's server dies: its endpoint's channel goes down, and B takes the endpoint over
     const pid = Number((await readFile(join(a.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
     process.kill(pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 3_000));
+    // the relay pings every 2 s: by then its log says the channel is down
+    await new Promise((r) => setTimeout(r, 4_000));
     const taken = await b.runClient('other', boto3);
     assert.equal(taken.code, 0, taken.stderr);
     assert.match(taken.stdout, /assumed-role\/other\//);

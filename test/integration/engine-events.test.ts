@@ -88,9 +88,8 @@ async function labelledContainer(t: TestContext, labels: string[]): Promise<stri
   return stdout.trim();
 }
 
-test('events: a lost stream is followed again, onConnect says so, and events after it arrive', async (t) => {
-  if (!(await requireDocker(t))) return;
-  const proxy = await engineProxy(t);
+/** Follows the deaths of containers with a fresh test label through the proxy (quick retries). */
+async function followDeaths(t: TestContext, proxy: CuttableProxy, extra: { answerTimeoutMs?: number } = {}) {
   const tag = `keyless.test-events=${randomBytes(4).toString('hex')}`;
   const connects: boolean[] = [];
   const died: string[] = [];
@@ -102,8 +101,16 @@ test('events: a lost stream is followed again, onConnect says so, and events aft
     log: (l) => lines.push(l),
     minDelayMs: 100,
     maxDelayMs: 400,
+    ...extra,
   });
   t.after(() => follower.stop());
+  return { tag, connects, died, lines, follower };
+}
+
+test('events: a lost stream is followed again, onConnect says so, and events after it arrive', async (t) => {
+  if (!(await requireDocker(t))) return;
+  const proxy = await engineProxy(t);
+  const { tag, connects, died, lines, follower } = await followDeaths(t, proxy);
   assert.deepEqual(connects, [false]);
   assert.equal(follower.connected(), true);
 
@@ -179,20 +186,7 @@ test('exits: a container that dies while events are lost is revoked when they co
 test('events: an engine that accepts but never answers (stand-in: a proxy that holds the connection) is given up on and followed again once it answers', async (t) => {
   if (!(await requireDocker(t))) return;
   const proxy = await engineProxy(t);
-  const tag = `keyless.test-events=${randomBytes(4).toString('hex')}`;
-  const connects: boolean[] = [];
-  const died: string[] = [];
-  const lines: string[] = [];
-  const follower = await followEngineEvents(proxy.client, {
-    filters: { type: ['container'], event: ['die'], label: [tag] },
-    onEvent: (ev) => died.push(ev.Actor?.ID ?? ''),
-    onConnect: (again) => void connects.push(again),
-    log: (l) => lines.push(l),
-    minDelayMs: 100,
-    maxDelayMs: 400,
-    answerTimeoutMs: 1_000,
-  });
-  t.after(() => follower.stop());
+  const { tag, connects, died, follower } = await followDeaths(t, proxy, { answerTimeoutMs: 1_000 });
   proxy.hang();
   await until('the loss to be noticed', () => !follower.connected());
   // the reconnection is accepted and held: without the answer timeout it would wait for ever
