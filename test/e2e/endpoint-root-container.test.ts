@@ -167,6 +167,12 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
     assert.ok(refused.stderr.includes(made.env.keylessHome), refused.stderr);
     assert.match(refused.stderr, /keyless serve --stop/);
     assert.equal(await a.endpointId(), endpointA, 'A keeps its endpoint container');
+    const doctor = await b.keyless(['doctor'], 120_000);
+    assert.match(
+      doctor.stdout + doctor.stderr,
+      /serves another keyless server: .*KEYLESS_HOME /,
+      'keyless doctor names the owner',
+    );
     const again = await a.runClient('app', boto3);
     assert.equal(again.code, 0, `A's containers still get credentials: ${again.stderr}`);
     assert.match(again.stdout, /assumed-role\/runner\//);

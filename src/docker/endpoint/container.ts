@@ -3,6 +3,8 @@
 // image or settings change; the settings file (with the channel secret) is copied in through the
 // engine's archive API before start, so nothing secret is in its env, command line or labels.
 import { createHash } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { dirname } from 'node:path';
 import tar from 'tar-stream';
 import { KeylessError } from '../../errors.js';
 import { readBody, type DockerClient } from '../engine/index.js';
@@ -52,6 +54,22 @@ interface ContainerInspect {
   Id: string;
   State?: { Running?: boolean; Status?: string };
   Config?: { Labels?: Record<string, string> };
+}
+
+/** Who this server is, for the endpoint's owner labels: nothing secret (a user name, a host, a path). */
+export function endpointOwner(serverDir: string): { id: string; name: string } {
+  const uid = process.getuid?.() ?? 0;
+  let user = `uid ${uid}`;
+  try {
+    user = `${userInfo().username} (uid ${uid})`;
+  } catch {
+    // no passwd entry (a container): the uid alone
+  }
+  const home = dirname(serverDir);
+  return {
+    id: createHash('sha256').update(`${hostname()}\0${uid}\0${home}`).digest('hex').slice(0, 16),
+    name: `${user} on ${hostname()}, KEYLESS_HOME ${home}`,
+  };
 }
 
 export function describeChannel(c: EndpointChannel): string {

@@ -2,11 +2,10 @@
 // its image, opens the channel (unix socket when the engine sees this machine's files, else TCP),
 // creates or starts the container, waits until it has reached the channel, and brings it back when
 // the engine reports it died or was removed.
-import { createHash, randomBytes } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { KeylessError } from '../../errors.js';
 import { bindable } from '../../util/local-address.js';
 import { startChannel, type AddressedHandler, type RunningChannel } from '../../server/channel.js';
@@ -18,6 +17,7 @@ import { ensureNetwork } from '../network.js';
 import {
   describeChannel,
   ensureEndpointContainer,
+  endpointOwner,
   endpointLogTail,
   inspectEndpoint,
   ENDPOINT_LABEL,
@@ -48,22 +48,6 @@ export interface EndpointManagerOptions {
 
 /** what serve --status and the control socket report (the wire shape is the one type) */
 export type EndpointStatus = EndpointStatusWire;
-
-/** Who this server is, for the endpoint's owner labels: nothing secret (a user name, a host, a path). */
-export function endpointOwner(serverDir: string): { id: string; name: string } {
-  const uid = process.getuid?.() ?? 0;
-  let user = `uid ${uid}`;
-  try {
-    user = `${userInfo().username} (uid ${uid})`;
-  } catch {
-    // no passwd entry (a container): the uid alone
-  }
-  const home = dirname(serverDir);
-  return {
-    id: createHash('sha256').update(`${hostname()}\0${uid}\0${home}`).digest('hex').slice(0, 16),
-    name: `${user} on ${hostname()}, KEYLESS_HOME ${home}`,
-  };
-}
 
 export function isDockerDesktop(info: EngineInfo): boolean {
   return /docker desktop/i.test(info.OperatingSystem ?? '') || info.Name === 'docker-desktop';

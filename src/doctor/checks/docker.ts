@@ -8,7 +8,12 @@ import { controlClient } from '../../server/control-socket.js';
 import type { ServerStatus } from '../../server/control-protocol.js';
 import { nonEmpty } from '../../config/env.js';
 import type { EngineInfo } from '../../docker/endpoint/image.js';
-import { inspectEndpoint } from '../../docker/endpoint/container.js';
+import {
+  ENDPOINT_OWNER_LABEL,
+  ENDPOINT_OWNER_NAME_LABEL,
+  endpointOwner,
+  inspectEndpoint,
+} from '../../docker/endpoint/container.js';
 import { decideMode, modeFacts, parseEndpointMode } from '../../docker/endpoint/mode.js';
 import type { CheckResult } from '../types.js';
 
@@ -85,12 +90,33 @@ export async function checkNetwork(client: DockerClient): Promise<CheckResult> {
   };
 }
 
+/** The engine's endpoint container, when it runs for another keyless server (its owner's words). */
+async function foreignEndpoint(env: KeylessEnv, client?: DockerClient): Promise<string | undefined> {
+  const c = client ? await inspectEndpoint(client).catch(() => undefined) : undefined;
+  const labels = c?.Config?.Labels ?? {};
+  const owner = labels[ENDPOINT_OWNER_LABEL];
+  if (!c?.State?.Running || !owner || owner === endpointOwner(keylessPaths(env.keylessHome).serverDir).id)
+    return undefined;
+  return labels[ENDPOINT_OWNER_NAME_LABEL] ?? owner;
+}
+
+const FOREIGN_FIX =
+  'while that server runs, keyless run here stops with ENDPOINT_IN_USE (one 169.254.170.2 per engine): use that keyless, stop it (keyless serve --stop as its user), or use another engine (DOCKER_HOST)';
+
 export async function checkServer(env: KeylessEnv, client?: DockerClient): Promise<CheckResult> {
   const base = { id: 'credential-server', title: 'keyless credential server' };
   let s: ServerStatus;
   try {
     s = await controlClient(keylessPaths(env.keylessHome).controlSocket).status();
   } catch {
+    const foreign = await foreignEndpoint(env, client);
+    if (foreign)
+      return {
+        ...base,
+        status: 'warn',
+        found: `not running here; the engine's endpoint container serves another keyless server: ${foreign}`,
+        fix: FOREIGN_FIX,
+      };
     const orphan = client ? await inspectEndpoint(client).catch(() => undefined) : undefined;
     if (orphan?.State?.Running)
       return {
@@ -110,6 +136,14 @@ export async function checkServer(env: KeylessEnv, client?: DockerClient): Promi
   const e = s.endpoint;
   const found = `pid ${s.pid}, container mode: endpoint ${e.container ?? '(none)'} over ${e.channel ?? '(no channel yet)'}, ${s.clients} client(s)`;
   if (e.connected) return { ...base, status: 'ok', found: `${found}, connected` };
+  const foreign = await foreignEndpoint(env, client);
+  if (foreign)
+    return {
+      ...base,
+      status: 'fail',
+      found: `${found}; the engine's endpoint container serves another keyless server: ${foreign}`,
+      fix: FOREIGN_FIX,
+    };
   return {
     ...base,
     status: 'fail',
