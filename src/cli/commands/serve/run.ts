@@ -192,9 +192,8 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
         );
         const current = source;
         try {
-          return await (
-            await current
-          )();
+          const run = await current;
+          return await run();
         } catch (err) {
           // planned afresh next time: the profile may be fixed by then (~/.aws/config edited, keys
           // added to the vault), and a plan made from the old files would fail the same way for ever
