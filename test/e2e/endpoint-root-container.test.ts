@@ -173,6 +173,10 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
       /serves another keyless server: .*KEYLESS_HOME /,
       'keyless doctor names the owner',
     );
+    // B's server (started by its refused run) stops without removing A's endpoint container
+    const stopB = await b.keyless(['serve', '--stop'], 60_000);
+    assert.equal(stopB.code, 0, stopB.stderr);
+    assert.equal(await a.endpointId(), endpointA, "B's serve --stop leaves A's endpoint container alone");
     const again = await a.runClient('app', boto3);
     assert.equal(again.code, 0, `A's containers still get credentials: ${again.stderr}`);
     assert.match(again.stdout, /assumed-role\/runner\//);
@@ -186,5 +190,39 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
     assert.equal(taken.code, 0, taken.stderr);
     assert.match(taken.stdout, /assumed-role\/other\//);
     assert.notEqual(await b.endpointId(), endpointA, 'B made its own endpoint container');
+  });
+
+  test('serve --stop while the endpoint is being brought back: the server exits and leaves no endpoint container behind', async (t) => {
+    const cleanups: (() => Promise<void>)[] = [];
+    t.after(async () => {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    });
+    const made = await makeRoot({ after: (fn) => void cleanups.push(async () => void (await fn())) });
+    if (!made) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
+    const sc = new Scenario(made.setup, made.env);
+    await sc.prepareNetwork();
+    cleanups.push(() => sc.cleanup());
+    const boto3 = clientCommands(sc.s, sc.e.containerMotoUrl)[2]?.[1] as string[];
+    const first = await sc.runClient('app', boto3);
+    assert.equal(first.code, 0, first.stderr);
+    const pid = Number((await readFile(join(sc.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+    // the server brings a removed endpoint back a second after the engine says so; stop it meanwhile
+    await sc.s.docker(['rm', '-f', 'keyless-endpoint']);
+    await new Promise((r) => setTimeout(r, 1_300));
+    const stop = await sc.keyless(['serve', '--stop'], 60_000);
+    assert.equal(stop.code, 0, stop.stderr);
+    const gone = async (): Promise<boolean> => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 100 && !(await gone()); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(await gone(), 'the server process ended');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const left = await sc.s.docker(['ps', '-aq', '--filter', 'name=^keyless-endpoint$']);
+    assert.equal(left.stdout.trim(), '', 'no endpoint container made after the stop');
   });
 });

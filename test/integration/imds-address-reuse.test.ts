@@ -36,7 +36,17 @@ test(
     const gateway = `10.231.${octet}.1`;
     const shared = `10.231.${octet}.77`;
     await docker(['network', 'create', '--internal', '--subnet', subnet, '--gateway', gateway, net]);
-    t.after(async () => void (await docker(['network', 'rm', net]).catch(() => undefined)));
+    // after hooks run in the order they were added: the containers on the network go first, or the
+    // network cannot be removed (it was left behind at every run)
+    t.after(async () => {
+      const on = (
+        await docker(['ps', '-aq', '--filter', `network=${net}`]).catch(() => ({ stdout: '' }))
+      ).stdout
+        .split('\n')
+        .filter(Boolean);
+      if (on.length) await docker(['rm', '-f', ...on]).catch(() => undefined);
+      await docker(['network', 'rm', net]).catch(() => undefined);
+    });
     const table = new LeaseTable(() => async () => {
       throw new Error('no STS in this test');
     });

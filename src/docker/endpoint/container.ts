@@ -117,10 +117,22 @@ export async function inspectEndpoint(client: DockerClient): Promise<ContainerIn
   }
 }
 
-/** Removes the container and waits (bounded) until its name is free again. */
-export async function removeEndpoint(client: DockerClient): Promise<boolean> {
+/**
+ * Removes the container and waits (bounded) until its name is free again. With `owner`, only a
+ * container of that owner (or one made before owners were labelled): a server that stops never
+ * removes another keyless server's endpoint.
+ */
+export async function removeEndpoint(client: DockerClient, owner?: string): Promise<boolean> {
+  let target = ENDPOINT_NAME;
+  if (owner !== undefined) {
+    const have = await inspectEndpoint(client);
+    if (!have) return false;
+    const theirs = have.Config?.Labels?.[ENDPOINT_OWNER_LABEL];
+    if (theirs !== undefined && theirs !== owner) return false;
+    target = have.Id;
+  }
   try {
-    await client.json('DELETE', `/containers/${ENDPOINT_NAME}`, { query: { force: 1 } });
+    await client.json('DELETE', `/containers/${target}`, { query: { force: 1 } });
   } catch (err) {
     if ((err as { code?: string }).code === 'DOCKER_NOT_FOUND') return false;
     if (!/already in progress/i.test((err as Error).message)) throw err;

@@ -139,6 +139,7 @@ export class EndpointManager {
 
   private async doEnsure(): Promise<EndpointStatus> {
     const { docker } = this.o;
+    this.notStopped();
     this.info ??= await docker.json<EngineInfo>('GET', '/info');
     this.secret ??= await channelSecret(this.o.serverDir);
     await ensureNetwork(docker, this.o.network);
@@ -190,6 +191,7 @@ export class EndpointManager {
   }
 
   private async unixChannel(): Promise<EndpointChannel> {
+    this.notStopped();
     if (!this.unix) {
       await ensurePrivateDir(this.o.endpointDir);
       this.unix = await startChannel(
@@ -202,6 +204,7 @@ export class EndpointManager {
   }
 
   private async tcpChannel(): Promise<EndpointChannel> {
+    this.notStopped();
     const addr = this.o.hostAddress;
     if (!this.tcp) {
       // on the address when it is one of this machine's, else loopback (Docker Desktop forwards
@@ -240,7 +243,17 @@ export class EndpointManager {
     }
   }
 
+  /** An ensure still running when the server stops must not open a channel or make a container. */
+  private notStopped(): void {
+    if (this.stopped)
+      throw new KeylessError(
+        'ENDPOINT_STOPPING',
+        'the keyless server is stopping: no endpoint container now.',
+      );
+  }
+
   private async bringUp(channel: EndpointChannel, timeoutMs: number): Promise<EndpointStatus> {
+    this.notStopped();
     const info = this.info as EngineInfo;
     const rootless = isRootless(info);
     const uid = process.getuid?.() ?? 0;
@@ -269,6 +282,7 @@ export class EndpointManager {
       ...(extraHosts.length ? { extraHosts } : {}),
       owner: endpointOwner(this.o.serverDir),
     };
+    this.notStopped();
     const state = await ensureEndpointContainer(this.o.docker, spec);
     this.current = { id: state.id, spec };
     if (state.action !== 'running')
@@ -319,6 +333,7 @@ export class EndpointManager {
     try {
       // an ensure in flight may be replacing the container itself
       if (this.busy) await this.busy.catch(() => undefined);
+      if (this.stopped) return;
       const now = await inspectEndpoint(this.o.docker);
       if (now?.Id === this.current?.id && now?.State?.Running) return;
       if (now && now.Id !== this.current?.id) {
@@ -334,12 +349,24 @@ export class EndpointManager {
     }
   }
 
-  /** Stops watching and closes the channel; `remove` also removes the container (serve --stop). */
+  /**
+   * Stops watching and closes the channel; `remove` also removes the container (serve --stop), when
+   * it is this server's. An ensure in flight is waited for (bounded) and opens nothing after this:
+   * before, one could reopen a channel after the server had shut down, and the process lived on.
+   */
   async close(options: { remove?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.stopEvents?.();
-    if (options.remove) await removeEndpoint(this.o.docker).catch(() => undefined);
+    if (this.busy)
+      await Promise.race([
+        this.busy.catch(() => undefined),
+        new Promise((r) => setTimeout(r, 15_000).unref()),
+      ]);
+    if (options.remove)
+      await removeEndpoint(this.o.docker, endpointOwner(this.o.serverDir).id).catch(() => undefined);
     await this.unix?.close();
     await this.tcp?.close();
+    this.unix = undefined;
+    this.tcp = undefined;
   }
 }

@@ -80,7 +80,7 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
     return code;
   }
   try {
-    return await serveForeground(flags, {
+    const code = await serveForeground(flags, {
       env,
       paths,
       hopLimit,
@@ -88,6 +88,10 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
       endpointMode,
       channel: channel as ChannelChoice,
     });
+    // a stopped server ends, even if a handle was left open by mistake (it would serve nobody, and
+    // nothing could reach or stop it any more)
+    setTimeout(() => process.exit(code), 2_000).unref();
+    return code;
   } catch (err) {
     // a daemon that cannot listen tells the command that started it, then exits
     if (process.send && process.connected) {
@@ -483,8 +487,9 @@ async function removeEndpointOfDeadServer(serverDir: string): Promise<void> {
   }
   const env = loadEnv(saved.dockerHost ? { ...process.env, DOCKER_HOST: saved.dockerHost } : process.env);
   const { dockerClientFromEnv } = await import('../../../docker/engine/index.js');
-  const { removeEndpoint } = await import('../../../docker/endpoint/container.js');
-  if (await removeEndpoint(dockerClientFromEnv(env)).catch(() => false))
+  const { removeEndpoint, endpointOwner } = await import('../../../docker/endpoint/container.js');
+  // only this server's own endpoint (another keyless may hold the engine's now)
+  if (await removeEndpoint(dockerClientFromEnv(env), endpointOwner(serverDir).id).catch(() => false))
     output.info('removed the endpoint container');
   await rm(join(serverDir, 'endpoint.json'), { force: true });
 }
