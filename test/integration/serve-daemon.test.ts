@@ -236,3 +236,17 @@ test('foreground serve says at once that its profile gives nothing; once the pro
   );
   assert.ok(got.expiration && Date.parse(got.expiration) > Date.now(), JSON.stringify(got));
 });
+
+test('serve --stop never reports a server stopped that is still there: one that does not end within 30 s (here: SIGSTOPped) is killed', async (t) => {
+  const te = await makeTestEnv(t);
+  const { pid } = await startedDaemon(t, te);
+  process.kill(pid, 'SIGSTOP');
+  t.after(() => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  const stop = await runKeyless(['serve', '--stop'], { env: te.vars, timeoutMs: 90_000 });
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stderr, new RegExp(`the server \\(pid ${pid}\\) did not stop within 30 s; killing it`));
+  assert.equal(alive(pid), false, 'killed');
+  await assert.rejects(readFile(join(te.keylessHome, 'server', 'server.pid'), 'utf8'));
+});

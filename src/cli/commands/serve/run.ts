@@ -445,6 +445,9 @@ async function startDaemon(dir: string, logFile: string, pidFile: string): Promi
   return 0;
 }
 
+/** how long serve --stop waits for the server to end by itself */
+const STOP_WAIT_MS = 30_000;
+
 async function stopDaemon(pidFile: string): Promise<ExitCode> {
   let pid: number;
   try {
@@ -462,14 +465,24 @@ async function stopDaemon(pidFile: string): Promise<ExitCode> {
     alive = false;
     output.info(`the background server (pid ${pid}) was not running`);
   }
-  // wait for it to remove its endpoint container and sockets (bounded)
-  for (let i = 0; alive && i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 100));
+  const running = (): boolean => {
     try {
       process.kill(pid, 0);
+      return true;
     } catch {
-      alive = false;
+      return false;
     }
+  };
+  // wait for it to remove its endpoint container and sockets (bounded: an endpoint being brought back
+  // is waited for up to 15 s); one that is still there then is killed, never reported as stopped
+  for (let i = 0; alive && i < STOP_WAIT_MS / 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    alive = running();
+  }
+  if (alive) {
+    output.warn(`the server (pid ${pid}) did not stop within ${STOP_WAIT_MS / 1000} s; killing it`);
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; running() && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
   }
   await removeEndpointOfDeadServer(dirname(pidFile));
   await rm(pidFile, { force: true });
