@@ -12,6 +12,19 @@ export interface RoleKey {
   oidc?: string;
 }
 
+/** A RoleKey of the parts given, with no empty member (keys are compared by their JSON). */
+export function roleKey(parts: {
+  profile?: string | undefined;
+  roleArn?: string | undefined;
+  oidc?: string | undefined;
+}): RoleKey {
+  return {
+    ...(parts.profile ? { profile: parts.profile } : {}),
+    ...(parts.roleArn ? { roleArn: parts.roleArn } : {}),
+    ...(parts.oidc ? { oidc: parts.oidc } : {}),
+  };
+}
+
 export interface ClientRecord {
   idHash: string;
   key: RoleKey;

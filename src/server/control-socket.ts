@@ -4,7 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import { chmod, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { KeylessError } from '../errors.js';
-import type { LeaseTable } from '../leases/lease-table.js';
+import { roleKey, type LeaseTable } from '../leases/lease-table.js';
 import { ensurePrivateDir } from '../util/atomic-file.js';
 import type { ControlClient, RegisterClientRequest, RegisteredClient } from './control-protocol.js';
 import { ECS_RELATIVE_PREFIX } from './handler.js';
@@ -49,18 +49,11 @@ export async function startControlSocket(
         if (req.method === 'POST' && url === '/clients') {
           const r = input as RegisterClientRequest;
           if (!r.profile && !r.roleArn) return reply(400, { error: 'profile or roleArn required' });
-          const { id } = table.register(
-            {
-              ...(r.profile ? { profile: r.profile } : {}),
-              ...(r.roleArn ? { roleArn: r.roleArn } : {}),
-              ...(r.oidc ? { oidc: r.oidc } : {}),
-            },
-            {
-              ...(r.boundAddress ? { boundAddress: r.boundAddress } : {}),
-              ...(r.containerId ? { containerId: r.containerId } : {}),
-              ...(r.label ? { label: r.label } : {}),
-            },
-          );
+          const { id } = table.register(roleKey(r), {
+            ...(r.boundAddress ? { boundAddress: r.boundAddress } : {}),
+            ...(r.containerId ? { containerId: r.containerId } : {}),
+            ...(r.label ? { label: r.label } : {}),
+          });
           return reply(201, { id, relativeUri: `${ECS_RELATIVE_PREFIX}${id}` } satisfies RegisteredClient);
         }
         if (req.method === 'POST' && url === '/clients/bind') {
@@ -77,14 +70,9 @@ export async function startControlSocket(
           return;
         }
         if (req.method === 'POST' && url === '/leases/check') {
-          const key = {
-            ...(input.profile ? { profile: input.profile } : {}),
-            ...(input.roleArn ? { roleArn: input.roleArn } : {}),
-            ...(input.oidc ? { oidc: input.oidc } : {}),
-          };
           // an explicit check: a failed profile is tried again at once (it may just have been fixed)
           table
-            .lease(key)
+            .lease(roleKey(input))
             .check()
             .then(
               (c) => reply(200, c.expiration ? { expiration: c.expiration.toISOString() } : {}),

@@ -50,7 +50,7 @@ export interface EndpointState {
   action: 'running' | 'started' | 'created' | 'recreated';
 }
 
-interface ContainerInspect {
+export interface ContainerInspect {
   Id: string;
   State?: { Running?: boolean; Status?: string };
   Config?: { Labels?: Record<string, string> };
@@ -70,6 +70,17 @@ export function endpointOwner(serverDir: string): { id: string; name: string } {
     id: createHash('sha256').update(`${hostname()}\0${uid}\0${home}`).digest('hex').slice(0, 16),
     name: `${user} on ${hostname()}, KEYLESS_HOME ${home}`,
   };
+}
+
+/**
+ * The words naming the other keyless server an endpoint container was made for, when it was made for
+ * another one than `owner` (undefined: ours, or made before owners were labelled).
+ */
+export function otherOwner(c: ContainerInspect, owner: string): string | undefined {
+  const labels = c.Config?.Labels ?? {};
+  const theirs = labels[ENDPOINT_OWNER_LABEL];
+  if (theirs === undefined || theirs === owner) return undefined;
+  return labels[ENDPOINT_OWNER_NAME_LABEL] ?? 'another keyless server';
 }
 
 export function describeChannel(c: EndpointChannel): string {
@@ -126,9 +137,7 @@ export async function removeEndpoint(client: DockerClient, owner?: string): Prom
   let target = ENDPOINT_NAME;
   if (owner !== undefined) {
     const have = await inspectEndpoint(client);
-    if (!have) return false;
-    const theirs = have.Config?.Labels?.[ENDPOINT_OWNER_LABEL];
-    if (theirs !== undefined && theirs !== owner) return false;
+    if (!have || otherOwner(have, owner) !== undefined) return false;
     target = have.Id;
   }
   try {
@@ -268,9 +277,8 @@ async function refuseLiveOwner(
   have: ContainerInspect,
   spec: EndpointSpec,
 ): Promise<void> {
-  const labels = have.Config?.Labels ?? {};
-  const theirs = labels[ENDPOINT_OWNER_LABEL];
-  if (!spec.owner || !theirs || theirs === spec.owner.id || !have.State?.Running) return;
+  const who = spec.owner ? otherOwner(have, spec.owner.id) : undefined;
+  if (who === undefined || !have.State?.Running) return;
   const up = async (): Promise<boolean> => {
     const lines = (await endpointLogTail(client, 50)).split('\n').map((l) => l.trim());
     for (let i = lines.length - 1; i >= 0; i--) {
@@ -283,7 +291,6 @@ async function refuseLiveOwner(
   if (!(await up())) return;
   await new Promise((r) => setTimeout(r, OWNER_RECHECK_MS));
   if (!(await up())) return;
-  const who = labels[ENDPOINT_OWNER_NAME_LABEL] ?? 'another keyless server';
   throw new KeylessError(
     'ENDPOINT_IN_USE',
     `the endpoint container ${ENDPOINT_NAME} (169.254.170.2 on this engine) serves another keyless server, which is running: ${who}. ` +

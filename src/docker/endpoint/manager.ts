@@ -253,7 +253,6 @@ export class EndpointManager {
   }
 
   private async bringUp(channel: EndpointChannel, timeoutMs: number): Promise<EndpointStatus> {
-    this.notStopped();
     const info = this.info as EngineInfo;
     const rootless = isRootless(info);
     const uid = process.getuid?.() ?? 0;

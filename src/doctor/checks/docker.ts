@@ -9,10 +9,10 @@ import type { ServerStatus } from '../../server/control-protocol.js';
 import { nonEmpty } from '../../config/env.js';
 import type { EngineInfo } from '../../docker/endpoint/image.js';
 import {
-  ENDPOINT_OWNER_LABEL,
-  ENDPOINT_OWNER_NAME_LABEL,
   endpointOwner,
   inspectEndpoint,
+  otherOwner,
+  type ContainerInspect,
 } from '../../docker/endpoint/container.js';
 import { decideMode, modeFacts, parseEndpointMode } from '../../docker/endpoint/mode.js';
 import type { CheckResult } from '../types.js';
@@ -91,13 +91,13 @@ export async function checkNetwork(client: DockerClient): Promise<CheckResult> {
 }
 
 /** The engine's endpoint container, when it runs for another keyless server (its owner's words). */
-async function foreignEndpoint(env: KeylessEnv, client?: DockerClient): Promise<string | undefined> {
-  const c = client ? await inspectEndpoint(client).catch(() => undefined) : undefined;
-  const labels = c?.Config?.Labels ?? {};
-  const owner = labels[ENDPOINT_OWNER_LABEL];
-  if (!c?.State?.Running || !owner || owner === endpointOwner(keylessPaths(env.keylessHome).serverDir).id)
-    return undefined;
-  return labels[ENDPOINT_OWNER_NAME_LABEL] ?? owner;
+function foreignEndpoint(env: KeylessEnv, c: ContainerInspect | undefined): string | undefined {
+  if (!c?.State?.Running) return undefined;
+  return otherOwner(c, endpointOwner(keylessPaths(env.keylessHome).serverDir).id);
+}
+
+function endpointOf(client?: DockerClient): Promise<ContainerInspect | undefined> {
+  return client ? inspectEndpoint(client).catch(() => undefined) : Promise.resolve(undefined);
 }
 
 const FOREIGN_FIX =
@@ -109,7 +109,8 @@ export async function checkServer(env: KeylessEnv, client?: DockerClient): Promi
   try {
     s = await controlClient(keylessPaths(env.keylessHome).controlSocket).status();
   } catch {
-    const foreign = await foreignEndpoint(env, client);
+    const endpoint = await endpointOf(client);
+    const foreign = foreignEndpoint(env, endpoint);
     if (foreign)
       return {
         ...base,
@@ -117,8 +118,7 @@ export async function checkServer(env: KeylessEnv, client?: DockerClient): Promi
         found: `not running here; the engine's endpoint container serves another keyless server: ${foreign}`,
         fix: FOREIGN_FIX,
       };
-    const orphan = client ? await inspectEndpoint(client).catch(() => undefined) : undefined;
-    if (orphan?.State?.Running)
+    if (endpoint?.State?.Running)
       return {
         ...base,
         status: 'warn',
@@ -136,7 +136,7 @@ export async function checkServer(env: KeylessEnv, client?: DockerClient): Promi
   const e = s.endpoint;
   const found = `pid ${s.pid}, container mode: endpoint ${e.container ?? '(none)'} over ${e.channel ?? '(no channel yet)'}, ${s.clients} client(s)`;
   if (e.connected) return { ...base, status: 'ok', found: `${found}, connected` };
-  const foreign = await foreignEndpoint(env, client);
+  const foreign = foreignEndpoint(env, await endpointOf(client));
   if (foreign)
     return {
       ...base,

@@ -8,7 +8,7 @@ import { loadEnv, nonEmpty, type KeylessEnv } from '../../../config/env.js';
 import { keylessPaths, type KeylessPaths } from '../../../config/paths.js';
 import { KeylessError, usageError } from '../../../errors.js';
 import { fileAuditLog } from '../../../leases/audit-log.js';
-import { LeaseTable, type RoleKey } from '../../../leases/lease-table.js';
+import { LeaseTable, roleKey, type RoleKey } from '../../../leases/lease-table.js';
 import { startServer, parseListen, type ListenAddress } from '../../../server/index.js';
 import { createHandler, type HandlerOptions } from '../../../server/handler.js';
 import type { DockerClient } from '../../../docker/engine/index.js';
@@ -119,15 +119,19 @@ interface ServeSettings {
  * at each request (the keys may be added after it started).
  */
 async function warnIfUnusable(socketPath: string, flags: ServeFlags): Promise<void> {
-  const oidc = oidcSpecFromFlags(flags);
-  const key = {
-    ...(flags.profile ? { profile: flags.profile } : {}),
-    ...(flags.roleArn ? { roleArn: flags.roleArn } : {}),
-    ...(oidc ? { oidc: formatOidcSpec(oidc) } : {}),
-  };
   await controlClient(socketPath)
-    .checkLease(key, 5_000)
+    .checkLease(defaultRoleKey(flags), 5_000)
     .catch((err: Error) => output.warn(unusableWarning(err)));
+}
+
+/** The role the server's own clients get (--profile, --role-arn, --oidc). */
+function defaultRoleKey(flags: ServeFlags): RoleKey {
+  const oidc = oidcSpecFromFlags(flags);
+  return roleKey({
+    profile: flags.profile,
+    roleArn: flags.roleArn,
+    oidc: oidc ? formatOidcSpec(oidc) : undefined,
+  });
 }
 
 function unusableWarning(err: Error): string {
@@ -158,11 +162,7 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
 
   const oidc = oidcSpecFromFlags(flags);
   if (oidc && flags.profile) throw usageError('--oidc takes the place of --profile: give one of them.');
-  const defaultKey: RoleKey = {
-    ...(flags.profile ? { profile: flags.profile } : {}),
-    ...(flags.roleArn ? { roleArn: flags.roleArn } : {}),
-    ...(oidc ? { oidc: formatOidcSpec(oidc) } : {}),
-  };
+  const defaultKey = defaultRoleKey(flags);
   // fail now, not at the first client's request: a token source that cannot work (no role, a bad value)
   if (oidc) planWebIdentity({ spec: oidc, roleArn: flags.roleArn, roleArnFrom: '--role-arn' });
   const sources: DisposableSource[] = [];
@@ -183,24 +183,18 @@ async function serveForeground(flags: ServeFlags, settings: ServeSettings): Prom
             reuseFraction: SERVER_REUSE_FRACTION,
             ...(env.debug ? { log: (l: string) => output.info(`debug: ${l}`) } : {}),
           },
-        ).then(
-          (s) => {
-            sources.push(s);
-            return s;
-          },
-          (err: unknown) => {
-            // a profile that could not be planned (a typo, keys added later) is tried again next time
-            source = undefined;
-            throw err;
-          },
-        );
+        ).then((s) => {
+          sources.push(s);
+          return s;
+        });
         const current = source;
         try {
           const run = await current;
           return await run();
         } catch (err) {
-          // planned afresh next time: the profile may be fixed by then (~/.aws/config edited, keys
-          // added to the vault), and a plan made from the old files would fail the same way for ever
+          // planned afresh next time, whether the plan or the call failed: the profile may be fixed by
+          // then (~/.aws/config edited, keys added to the vault), and a plan made from the old files
+          // would fail the same way for ever
           if (source === current) source = undefined;
           throw err;
         }
