@@ -1,7 +1,7 @@
 // Issue 20 on the rootful engine as root, with --endpoint container forced (KEYLESS_ENDPOINT): the
 // endpoint container relays over the unix socket. The other setups (a docker-group user, rootless
 // Docker, an engine in its own namespaces) run the same suite in endpoint-setups.test.ts.
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,24 +94,37 @@ endpointSuite(
   makeRoot,
 );
 
+/**
+ * Root on the rootful engine with --endpoint container: a fresh keyless network, and one boto3 client
+ * already served through the endpoint (profile app). Undefined without Docker (opted out).
+ */
+async function servedScenario(
+  t: TestContext,
+): Promise<{ made: Made; sc: Scenario; boto3: string[]; cleanups: (() => Promise<void>)[] } | undefined> {
+  const cleanups: (() => Promise<void>)[] = [];
+  t.after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+  const made = await makeRoot({ after: (fn) => void cleanups.push(async () => void (await fn())) });
+  if (!made) return undefined;
+  const sc = new Scenario(made.setup, made.env);
+  await sc.prepareNetwork();
+  cleanups.push(() => sc.cleanup());
+  const boto3 = clientCommands(sc.s, sc.e.containerMotoUrl)[2]?.[1] as string[];
+  const first = await sc.runClient('app', boto3);
+  assert.equal(first.code, 0, first.stderr);
+  return { made, sc, boto3, cleanups };
+}
+
 describe('endpoint container: settings change and TCP on the rootful engine', { timeout: 600_000 }, () => {
   test('a server restarted with other channel settings recreates the endpoint (TCP to docker0), which serves', async (t) => {
-    const cleanups: (() => Promise<void>)[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    });
-    const made = await makeRoot({ after: (fn) => void cleanups.push(async () => void (await fn())) });
-    if (!made) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
-    const sc = new Scenario(made.setup, made.env);
-    await sc.prepareNetwork();
-    cleanups.push(() => sc.cleanup());
-    const boto3 = clientCommands(sc.s, sc.e.containerMotoUrl)[2]?.[1] as string[];
-    const first = await sc.runClient('app', boto3);
-    assert.equal(first.code, 0, first.stderr);
+    const started = await servedScenario(t);
+    if (!started) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
+    const { sc, boto3 } = started;
     const unixId = await sc.endpointId();
     assert.match(await sc.status(), /channel unix:/);
     // the server dies; the next run asks for TCP at docker0's address (one of this machine's)
-    const pid = Number((await readFile(join(sc.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+    const pid = await sc.serverPid();
     process.kill(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
     const r = await sc.runClient('other', boto3, ['--channel', 'tcp', '--host-address', '172.17.0.1']);
@@ -135,15 +148,9 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
   });
 
   test('a second keyless server (another KEYLESS_HOME, as another user or CI runner) does not take a live endpoint; it does once the first is gone', async (t) => {
-    const cleanups: (() => Promise<void>)[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    });
-    const made = await makeRoot({ after: (fn) => void cleanups.push(async () => void (await fn())) });
-    if (!made) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
-    const a = new Scenario(made.setup, made.env);
-    await a.prepareNetwork();
-    cleanups.push(() => a.cleanup());
+    const started = await servedScenario(t);
+    if (!started) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
+    const { made, sc: a, boto3, cleanups } = started;
     // B: its own KEYLESS_HOME with the same stored keys (the vault folder copied)
     const homeB = await mkdtemp(join(tmpdir(), 'keyless-second-home-'));
     cleanups.push(() => rm(homeB, { recursive: true, force: true }));
@@ -156,10 +163,6 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
       keylessHome: keylessB,
     });
     cleanups.push(() => b.keyless(['serve', '--stop'], 60_000).then(() => undefined));
-    const boto3 = clientCommands(a.s, a.e.containerMotoUrl)[2]?.[1] as string[];
-
-    const first = await a.runClient('app', boto3);
-    assert.equal(first.code, 0, first.stderr);
     const endpointA = await a.endpointId();
     const refused = await b.runClient('other', boto3);
     assert.notEqual(refused.code, 0, 'B is refused while A serves');
@@ -182,7 +185,7 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
     assert.match(again.stdout, /assumed-role\/runner\//);
 
     // A's server dies: its endpoint's channel goes down, and B takes the endpoint over
-    const pid = Number((await readFile(join(a.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+    const pid = await a.serverPid();
     process.kill(pid, 'SIGKILL');
     // the relay pings every 2 s: by then its log says the channel is down
     await new Promise((r) => setTimeout(r, 4_000));
@@ -193,25 +196,16 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
   });
 
   test('serve --stop while the endpoint is being brought back: the server exits and leaves no endpoint container behind', async (t) => {
-    const cleanups: (() => Promise<void>)[] = [];
-    t.after(async () => {
-      for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    });
-    const made = await makeRoot({ after: (fn) => void cleanups.push(async () => void (await fn())) });
-    if (!made) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
-    const sc = new Scenario(made.setup, made.env);
-    await sc.prepareNetwork();
-    cleanups.push(() => sc.cleanup());
-    const boto3 = clientCommands(sc.s, sc.e.containerMotoUrl)[2]?.[1] as string[];
-    const first = await sc.runClient('app', boto3);
-    assert.equal(first.code, 0, first.stderr);
-    const pid = Number((await readFile(join(sc.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+    const started = await servedScenario(t);
+    if (!started) return t.skip('no Docker (KEYLESS_TEST_SKIP_DOCKER=1)');
+    const { sc } = started;
+    const pid = await sc.serverPid();
     // the server brings a removed endpoint back a second after the engine says so; stop it meanwhile
     await sc.s.docker(['rm', '-f', 'keyless-endpoint']);
     await new Promise((r) => setTimeout(r, 1_300));
     const stop = await sc.keyless(['serve', '--stop'], 60_000);
     assert.equal(stop.code, 0, stop.stderr);
-    const gone = async (): Promise<boolean> => {
+    const gone = (): boolean => {
       try {
         process.kill(pid, 0);
         return false;
@@ -219,8 +213,8 @@ describe('endpoint container: settings change and TCP on the rootful engine', { 
         return true;
       }
     };
-    for (let i = 0; i < 100 && !(await gone()); i++) await new Promise((r) => setTimeout(r, 200));
-    assert.ok(await gone(), 'the server process ended');
+    for (let i = 0; i < 100 && !gone(); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(gone(), 'the server process ended');
     await new Promise((r) => setTimeout(r, 2_000));
     const left = await sc.s.docker(['ps', '-aq', '--filter', 'name=^keyless-endpoint$']);
     assert.equal(left.stdout.trim(), '', 'no endpoint container made after the stop');

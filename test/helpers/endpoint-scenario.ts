@@ -214,6 +214,11 @@ export class Scenario {
     return this.s.docker(['exec', name, ...awscliV1Arn(this.s.py)], { timeoutMs: 60_000 });
   }
 
+  /** The pid of the background server (from its pid file). */
+  async serverPid(): Promise<number> {
+    return Number((await readFile(join(this.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+  }
+
   async endpointId(): Promise<string> {
     const r = await this.s.docker(['inspect', '--format', '{{.Id}}', 'keyless-endpoint']);
     assert.equal(r.code, 0, r.stderr);

@@ -129,7 +129,7 @@ export function endpointSuite(
 
       // SIGKILL the server: the next keyless run starts it again; the same endpoint container reconnects
       const before = await sc.endpointId();
-      const pid = Number((await readFile(join(sc.e.keylessHome, 'server', 'server.pid'), 'utf8')).trim());
+      const pid = await sc.serverPid();
       assert.ok(pid > 1);
       process.kill(pid, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 300));
