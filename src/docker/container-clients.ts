@@ -3,7 +3,7 @@
 // keyless.role-arn. The server finds a container on its first request (so a server restart loses
 // nothing: running containers are re-read), binds the id to the container's address on the keyless
 // network, and revokes it when the container dies or is removed (Docker events).
-import type { ClientRecord, LeaseTable } from '../leases/lease-table.js';
+import { roleKey, type ClientRecord, type LeaseTable, type RoleKey } from '../leases/lease-table.js';
 import type { DockerClient } from './engine/client.js';
 import { CLIENT_LABEL, OIDC_LABEL, PROFILE_LABEL, ROLE_ARN_LABEL } from './run-plan.js';
 import { followEngineEvents } from './engine/events.js';
@@ -39,11 +39,12 @@ const addressOn = (c: ContainerSummary, network: string): string | undefined =>
   c.NetworkSettings?.Networks?.[network]?.IPAddress;
 
 /** The role a container's keyless labels (or a start event's attributes, which carry them) name. */
-function roleKeyOf(labels: Record<string, string>): { profile?: string; roleArn?: string; oidc?: string } {
-  const profile = labels[PROFILE_LABEL];
-  const roleArn = labels[ROLE_ARN_LABEL];
-  const oidc = labels[OIDC_LABEL];
-  return { ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}), ...(oidc ? { oidc } : {}) };
+function roleKeyOf(labels: Record<string, string>): RoleKey {
+  return roleKey({
+    profile: labels[PROFILE_LABEL],
+    roleArn: labels[ROLE_ARN_LABEL],
+    oidc: labels[OIDC_LABEL],
+  });
 }
 
 export function containerClientResolver(
